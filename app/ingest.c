@@ -1,0 +1,743 @@
+/* app/ingest: the ingest session (see ingest.h): walker thread, thumbnail
+ * worker pool with priorities and generations, copy-on-select into the spool,
+ * pull-out and resume, session wipe.
+ *
+ * Locking: `items_lock` protects the item table, the scheduling cursors, the
+ * priority window, the statistics and root_fd; `work_cond` wakes thumbnail
+ * workers (new item, priority change, walk done, stop); `done_cond` wakes
+ * app_ingest_wait. No callback is called with items_lock held.
+ *
+ * Files are opened only through app_walk_open() beneath root_fd, and handed to
+ * image/ as /proc/self/fd/N: libvips re-opens exactly the file that was
+ * checked, never a path an attacker could swap for a symlink.
+ */
+#include "app/ingest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/ingest_walk.h"
+#include "app/name_sanitise.h"
+#include "app/spool.h"
+#include "image/probe.h"
+#include "image/thumb.h"
+
+#define PRIO_WINDOW_MAX 256 /* the largest screen of thumbnails the UI can show */
+
+enum thumb_state { T_PENDING = 0, T_RUNNING, T_DONE, T_FAILED, T_NONE };
+
+struct item {
+        char *rel; /* raw relative path (transfer full) */
+        char name[128], folder[128], day[16];
+        uint64_t size;
+        int64_t mtime;
+        char captured_at[32], sort_key[32];
+        enum img_format format;
+        int width, height;
+        bool progressive;
+        size_t near_dup_of;
+        enum app_item_state state;
+        char sha256[65];
+        enum thumb_state thumb;
+        bool deferred; /* progressive: skipped until the first screen is done */
+};
+
+struct app_ingest {
+        struct app_ingest_opts o; /* strings below are our own copies */
+        char *root, *volume_id, *thumbs_dir;
+        struct app_spool *spool;
+        int root_fd;
+        struct timespec t0;
+
+        pthread_mutex_t items_lock;
+        pthread_cond_t work_cond, done_cond;
+        struct item **items;
+        size_t n_items, cap_items;
+        size_t cur_all, cur_def; /* scheduling cursors into items */
+        size_t prio[PRIO_WINDOW_MAX], n_prio;
+        uint64_t generation;
+        size_t running;
+        struct app_ingest_stats st;
+        GHashTable *near_dup; /* "captured_at|size" -> id + 1 */
+        bool stopping;
+
+        pthread_t walker;
+        bool walker_started;
+        pthread_t *workers;
+        unsigned n_workers;
+};
+
+static const char *const skip_names[_APP_SKIP_MAX] = {
+        [APP_SKIP_SYMLINK] = "symlink",       [APP_SKIP_SPECIAL] = "special",
+        [APP_SKIP_HIDDEN] = "hidden",         [APP_SKIP_TOO_DEEP] = "too-deep",
+        [APP_SKIP_LIMIT] = "limit",           [APP_SKIP_NOT_IMAGE] = "not-image",
+        [APP_SKIP_UNREADABLE] = "unreadable", [APP_SKIP_TOO_LARGE] = "too-large",
+        [APP_SKIP_LOOP] = "loop",             [APP_SKIP_EMPTY] = "empty",
+        [APP_SKIP_TRUNCATED] = "truncated",   [APP_SKIP_CORRUPT] = "corrupt",
+        [APP_SKIP_UNSUPPORTED] = "unsupported", [APP_SKIP_TOO_MANY_PIXELS] = "too-many-pixels",
+        [APP_SKIP_BAD_PROFILE] = "bad-profile",
+};
+
+const char *app_ingest_skip_name(enum app_ingest_skip r)
+{
+        return (unsigned)r < _APP_SKIP_MAX ? skip_names[r] : "unknown";
+}
+
+static double elapsed(const struct app_ingest *s)
+{
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (double)(t.tv_sec - s->t0.tv_sec) + (double)(t.tv_nsec - s->t0.tv_nsec) / 1e9;
+}
+
+static enum app_ingest_skip skip_for_probe(int e)
+{
+        switch (e) {
+        case IMG_E_EMPTY: return APP_SKIP_EMPTY;
+        case IMG_E_TRUNCATED: return APP_SKIP_TRUNCATED;
+        case IMG_E_CORRUPT: return APP_SKIP_CORRUPT;
+        case IMG_E_UNSUPPORTED: return APP_SKIP_UNSUPPORTED;
+        case IMG_E_TOO_MANY_PIXELS: return APP_SKIP_TOO_MANY_PIXELS;
+        case IMG_E_FILE_TOO_LARGE: return APP_SKIP_TOO_LARGE;
+        case IMG_E_BAD_PROFILE: return APP_SKIP_BAD_PROFILE;
+        default: return APP_SKIP_UNREADABLE;
+        }
+}
+
+static void thumb_path(const struct app_ingest *s, size_t id, char *buf, size_t len)
+{
+        snprintf(buf, len, "%s/%08zu.jpg", s->thumbs_dir, id);
+}
+
+/* Fill the public view of an item. Called with items_lock held. */
+static void item_export(const struct app_ingest *s, size_t id, struct app_ingest_item *r)
+{
+        const struct item *it = s->items[id];
+        memset(r, 0, sizeof(*r));
+        r->id = id;
+        memcpy(r->name, it->name, sizeof(r->name));
+        memcpy(r->folder, it->folder, sizeof(r->folder));
+        snprintf(r->group, sizeof(r->group), "%s %s", it->day, it->folder);
+        r->size = it->size;
+        r->mtime = it->mtime;
+        memcpy(r->captured_at, it->captured_at, sizeof(r->captured_at));
+        memcpy(r->sort_key, it->sort_key, sizeof(r->sort_key));
+        r->format = img_format_name(it->format);
+        r->width = it->width, r->height = it->height;
+        r->progressive = it->progressive;
+        r->near_dup_of = it->near_dup_of;
+        r->state = it->state;
+        memcpy(r->sha256, it->sha256, sizeof(r->sha256));
+        if (it->thumb == T_DONE)
+                thumb_path(s, id, r->thumb, sizeof(r->thumb));
+        snprintf(r->rel, sizeof(r->rel), "%s", it->rel);
+}
+
+/* ---- walker ---------------------------------------------------------- */
+
+static void on_skip(void *user, enum app_ingest_skip r)
+{
+        struct app_ingest *s = user;
+        pthread_mutex_lock(&s->items_lock);
+        s->st.skipped[r]++;
+        pthread_mutex_unlock(&s->items_lock);
+}
+
+static void on_seen(void *user)
+{
+        struct app_ingest *s = user;
+        pthread_mutex_lock(&s->items_lock);
+        s->st.files_seen++;
+        pthread_mutex_unlock(&s->items_lock);
+}
+
+static bool should_stop(void *user)
+{
+        struct app_ingest *s = user;
+        pthread_mutex_lock(&s->items_lock);
+        bool r = s->stopping;
+        pthread_mutex_unlock(&s->items_lock);
+        return r;
+}
+
+static int on_file(void *user, const struct app_walk_file *f)
+{
+        struct app_ingest *s = user;
+        struct item *it = calloc(1, sizeof(*it));
+        if (!it || !(it->rel = strdup(f->rel))) {
+                free(it);
+                on_skip(s, APP_SKIP_UNREADABLE);
+                return 0;
+        }
+        app_name_sanitise(f->name, f->name_len, it->name, sizeof(it->name));
+        if (f->dir_rel_len)
+                app_name_sanitise(f->dir_rel, f->dir_rel_len, it->folder, sizeof(it->folder));
+        else
+                snprintf(it->folder, sizeof(it->folder), "/");
+        it->size = f->size;
+        it->mtime = f->mtime;
+        it->near_dup_of = SIZE_MAX;
+        it->format = IMG_FMT_UNKNOWN;
+        it->thumb = s->thumbs_dir ? T_PENDING : T_NONE;
+
+        if (!s->o.no_probe) {
+                int fd = app_walk_open(s->root_fd, f->rel);
+                if (fd < 0) {
+                        free(it->rel), free(it);
+                        on_skip(s, fd == -ELOOP ? APP_SKIP_SYMLINK : APP_SKIP_UNREADABLE);
+                        return 0;
+                }
+                char p[64];
+                snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+                struct img_probe pr;
+                int r = img_probe_file(p, IMG_PROBE_NO_HASH, &pr, NULL);
+                close(fd);
+                if (r != 0) {
+                        free(it->rel), free(it);
+                        on_skip(s, skip_for_probe(r));
+                        return 0;
+                }
+                it->format = pr.format;
+                it->width = pr.oriented_width, it->height = pr.oriented_height;
+                it->progressive = pr.progressive;
+                memcpy(it->captured_at, pr.captured_at, sizeof(it->captured_at));
+                it->captured_at[sizeof(it->captured_at) - 1] = '\0';
+        }
+        if (it->captured_at[0]) {
+                memcpy(it->sort_key, it->captured_at, 19);
+                it->sort_key[19] = '\0';
+        } else {
+                struct tm tm;
+                time_t t = (time_t)it->mtime;
+                gmtime_r(&t, &tm);
+                strftime(it->sort_key, sizeof(it->sort_key), "%Y-%m-%dT%H:%M:%S", &tm);
+        }
+        memcpy(it->day, it->sort_key, 10);
+        it->day[10] = '\0';
+
+        struct app_ingest_item pub;
+        pthread_mutex_lock(&s->items_lock);
+        if (s->n_items == s->cap_items) {
+                size_t ncap = s->cap_items ? s->cap_items * 2 : 256;
+                struct item **n = realloc(s->items, ncap * sizeof(*n));
+                if (!n) {
+                        pthread_mutex_unlock(&s->items_lock);
+                        free(it->rel), free(it);
+                        on_skip(s, APP_SKIP_UNREADABLE);
+                        return 0;
+                }
+                s->items = n, s->cap_items = ncap;
+        }
+        size_t id = s->n_items;
+        if (it->captured_at[0]) {
+                char *key = g_strdup_printf("%s|%llu", it->captured_at, (unsigned long long)it->size);
+                gpointer prev = g_hash_table_lookup(s->near_dup, key);
+                if (prev) {
+                        it->near_dup_of = (size_t)GPOINTER_TO_SIZE(prev) - 1;
+                        g_free(key);
+                } else {
+                        g_hash_table_insert(s->near_dup, key, GSIZE_TO_POINTER(id + 1));
+                }
+        }
+        s->items[s->n_items++] = it;
+        s->st.photos = s->n_items;
+        if (!s->thumbs_dir && s->n_items == APP_INGEST_FIRST_SCREEN)
+                s->st.seconds_to_first_24 = elapsed(s);
+        item_export(s, id, &pub);
+        pthread_cond_broadcast(&s->work_cond);
+        pthread_mutex_unlock(&s->items_lock);
+        if (s->o.on_item)
+                s->o.on_item(s->o.user, &pub);
+        return 0;
+}
+
+static void maybe_finished(struct app_ingest *s)
+{
+        /* items_lock held */
+        bool thumbs_left = false;
+        if (s->thumbs_dir)
+                thumbs_left = s->running > 0 || s->st.thumbs_done < s->n_items;
+        if (s->st.walk_done && !thumbs_left && s->st.seconds_total < 0) {
+                s->st.seconds_total = elapsed(s);
+                if (s->st.seconds_to_first_24 < 0)
+                        s->st.seconds_to_first_24 = s->st.seconds_total;
+                pthread_cond_broadcast(&s->done_cond);
+        }
+}
+
+static void *walker_main(void *arg)
+{
+        struct app_ingest *s = arg;
+        struct app_walk_opts wo = {
+                .max_depth = s->o.max_depth,
+                .max_files = s->o.max_files,
+                .max_file_bytes = s->o.max_file_bytes,
+        };
+        struct app_walk_cb cb = {
+                .on_file = on_file,
+                .on_skip = on_skip,
+                .on_seen = on_seen,
+                .should_stop = should_stop,
+                .user = s,
+        };
+        int r = app_walk(s->root_fd, &wo, &cb, NULL);
+        pthread_mutex_lock(&s->items_lock);
+        s->st.walk_done = true;
+        s->st.vanished = r == DRV_E_GONE;
+        pthread_cond_broadcast(&s->work_cond);
+        maybe_finished(s);
+        pthread_mutex_unlock(&s->items_lock);
+        return NULL;
+}
+
+/* ---- thumbnail workers ------------------------------------------------ */
+
+/* Pick the next thumbnail job: the priority window first, then found order
+ * with progressive JPEGs deferred until the first screen is done. items_lock
+ * held. Returns SIZE_MAX when there is nothing to do now. */
+static size_t pick_job(struct app_ingest *s)
+{
+        for (size_t k = 0; k < s->n_prio; k++) {
+                size_t id = s->prio[k];
+                if (id < s->n_items && s->items[id]->thumb == T_PENDING)
+                        return id;
+        }
+        bool first_screen_done = s->st.thumbs_done + s->running >= APP_INGEST_FIRST_SCREEN;
+        while (s->cur_all < s->n_items) {
+                struct item *it = s->items[s->cur_all];
+                if (it->thumb != T_PENDING) {
+                        s->cur_all++;
+                        continue;
+                }
+                if (it->progressive && !first_screen_done) {
+                        it->deferred = true;
+                        s->cur_all++;
+                        continue;
+                }
+                return s->cur_all++;
+        }
+        if (first_screen_done || s->st.walk_done) {
+                while (s->cur_def < s->n_items) {
+                        struct item *it = s->items[s->cur_def];
+                        if (it->thumb == T_PENDING && it->deferred)
+                                return s->cur_def++;
+                        if (s->cur_def >= s->cur_all)
+                                break; /* not yet passed by cur_all: not deferred yet */
+                        s->cur_def++;
+                }
+        }
+        return SIZE_MAX;
+}
+
+static void *worker_main(void *arg)
+{
+        struct app_ingest *s = arg;
+        struct img_thumb_spec spec = IMG_THUMB_SPEC_DEFAULT;
+        spec.size = s->o.thumb_size;
+        pthread_mutex_lock(&s->items_lock);
+        for (;;) {
+                if (s->stopping)
+                        break;
+                size_t id = pick_job(s);
+                if (id == SIZE_MAX) {
+                        if (s->st.walk_done && s->running == 0) {
+                                maybe_finished(s);
+                                if (s->st.seconds_total >= 0)
+                                        break;
+                        }
+                        pthread_cond_wait(&s->work_cond, &s->items_lock);
+                        continue;
+                }
+                struct item *it = s->items[id];
+                it->thumb = T_RUNNING;
+                s->running++;
+                int root = fcntl(s->root_fd, F_DUPFD_CLOEXEC, 0);
+                char *rel = strdup(it->rel);
+                pthread_mutex_unlock(&s->items_lock);
+
+                int r = IMG_E_UNREADABLE;
+                int fd = root >= 0 && rel ? app_walk_open(root, rel) : -EIO;
+                if (fd >= 0) {
+                        char in[64], out[1024];
+                        snprintf(in, sizeof(in), "/proc/self/fd/%d", fd);
+                        thumb_path(s, id, out, sizeof(out));
+                        r = img_thumb_file(in, &spec, out, NULL, NULL);
+                        close(fd);
+                }
+                if (root >= 0)
+                        close(root);
+                free(rel);
+
+                struct app_ingest_item pub;
+                pthread_mutex_lock(&s->items_lock);
+                it->thumb = r == 0 ? T_DONE : T_FAILED;
+                s->running--;
+                s->st.thumbs_done++;
+                size_t want = APP_INGEST_FIRST_SCREEN;
+                if (s->st.seconds_to_first_24 < 0 && s->st.thumbs_done >= want)
+                        s->st.seconds_to_first_24 = elapsed(s);
+                item_export(s, id, &pub);
+                pthread_mutex_unlock(&s->items_lock);
+                if (s->o.on_thumb)
+                        s->o.on_thumb(s->o.user, &pub, r);
+                pthread_mutex_lock(&s->items_lock);
+                maybe_finished(s);
+        }
+        pthread_cond_broadcast(&s->work_cond);
+        pthread_mutex_unlock(&s->items_lock);
+        return NULL;
+}
+
+/* ---- session ---------------------------------------------------------- */
+
+int app_ingest_start(const struct app_ingest_opts *opts, struct app_ingest **ret,
+                     struct drv_errbuf *err)
+{
+        if (!opts || !opts->root || !ret)
+                return drv_fail(err, DRV_E_INVALID, "no ingest root");
+        if (opts->jobs > APP_INGEST_MAX_JOBS)
+                return drv_fail(err, DRV_E_INVALID, "jobs must be 1..%d", APP_INGEST_MAX_JOBS);
+        struct app_ingest *s = calloc(1, sizeof(*s));
+        if (!s)
+                return drv_fail(err, DRV_E_IO, "out of memory");
+        s->o = *opts;
+        s->root_fd = -1;
+        pthread_mutex_init(&s->items_lock, NULL);
+        pthread_cond_init(&s->work_cond, NULL);
+        pthread_cond_init(&s->done_cond, NULL);
+        s->near_dup = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        s->st.seconds_to_first_24 = -1;
+        s->st.seconds_total = -1;
+        if (!s->o.max_depth)
+                s->o.max_depth = APP_INGEST_MAX_DEPTH;
+        if (!s->o.max_files)
+                s->o.max_files = APP_INGEST_MAX_FILES;
+        if (!s->o.max_file_bytes)
+                s->o.max_file_bytes = APP_INGEST_MAX_FILE_BYTES;
+        if (!s->o.jobs)
+                s->o.jobs = 2;
+        if (!s->o.thumb_size)
+                s->o.thumb_size = 256;
+        if (s->o.no_probe && opts->thumbs_dir) {
+                app_ingest_free(s);
+                return drv_fail(err, DRV_E_INVALID, "thumbnails need the probe");
+        }
+        s->root = strdup(opts->root);
+        s->thumbs_dir = opts->thumbs_dir ? strdup(opts->thumbs_dir) : NULL;
+        s->root_fd = open(opts->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (s->root_fd < 0) {
+                int e = errno;
+                app_ingest_free(s);
+                return drv_fail(err, e == ENOENT ? DRV_E_NOT_FOUND : DRV_E_IO,
+                                "cannot open the ingest root: %s", strerror(e));
+        }
+        if (opts->volume_id) {
+                s->volume_id = strdup(opts->volume_id);
+        } else {
+                struct stat st;
+                fstat(s->root_fd, &st);
+                s->volume_id = g_strdup_printf("dev:%llu", (unsigned long long)st.st_dev);
+        }
+        if (s->thumbs_dir && mkdir(s->thumbs_dir, 0700) != 0 && errno != EEXIST) {
+                int e = errno;
+                app_ingest_free(s);
+                return drv_fail(err, DRV_E_IO, "cannot create the thumbnail folder: %s", strerror(e));
+        }
+        if (opts->spool_dir) {
+                int r = app_spool_open(opts->spool_dir, &s->spool, err);
+                if (r) {
+                        app_ingest_free(s);
+                        return r;
+                }
+        }
+        clock_gettime(CLOCK_MONOTONIC, &s->t0);
+        if (pthread_create(&s->walker, NULL, walker_main, s) != 0) {
+                app_ingest_free(s);
+                return drv_fail(err, DRV_E_IO, "cannot start the walker");
+        }
+        s->walker_started = true;
+        if (s->thumbs_dir) {
+                s->workers = calloc(s->o.jobs, sizeof(*s->workers));
+                for (unsigned k = 0; s->workers && k < s->o.jobs; k++) {
+                        if (pthread_create(&s->workers[k], NULL, worker_main, s) != 0)
+                                break;
+                        s->n_workers++;
+                }
+                if (s->n_workers == 0) {
+                        app_ingest_free(s);
+                        return drv_fail(err, DRV_E_IO, "cannot start thumbnail workers");
+                }
+        }
+        *ret = s;
+        return 0;
+}
+
+void app_ingest_wait(struct app_ingest *s)
+{
+        if (!s)
+                return;
+        pthread_mutex_lock(&s->items_lock);
+        while (s->st.seconds_total < 0 && !s->stopping) {
+                maybe_finished(s);
+                if (s->st.seconds_total >= 0)
+                        break;
+                pthread_cond_wait(&s->done_cond, &s->items_lock);
+        }
+        pthread_mutex_unlock(&s->items_lock);
+}
+
+struct app_ingest *app_ingest_free(struct app_ingest *s)
+{
+        if (!s)
+                return NULL;
+        pthread_mutex_lock(&s->items_lock);
+        s->stopping = true;
+        pthread_cond_broadcast(&s->work_cond);
+        pthread_cond_broadcast(&s->done_cond);
+        pthread_mutex_unlock(&s->items_lock);
+        if (s->walker_started)
+                pthread_join(s->walker, NULL);
+        for (unsigned k = 0; k < s->n_workers; k++)
+                pthread_join(s->workers[k], NULL);
+        free(s->workers);
+        for (size_t k = 0; k < s->n_items; k++) {
+                free(s->items[k]->rel);
+                free(s->items[k]);
+        }
+        free(s->items);
+        if (s->near_dup)
+                g_hash_table_destroy(s->near_dup);
+        if (s->root_fd >= 0)
+                close(s->root_fd);
+        app_spool_free(s->spool);
+        free(s->root);
+        g_free(s->volume_id);
+        free(s->thumbs_dir);
+        pthread_cond_destroy(&s->work_cond);
+        pthread_cond_destroy(&s->done_cond);
+        pthread_mutex_destroy(&s->items_lock);
+        free(s);
+        return NULL;
+}
+
+void app_ingest_get_stats(struct app_ingest *s, struct app_ingest_stats *ret)
+{
+        pthread_mutex_lock(&s->items_lock);
+        *ret = s->st;
+        pthread_mutex_unlock(&s->items_lock);
+}
+
+size_t app_ingest_count(struct app_ingest *s)
+{
+        pthread_mutex_lock(&s->items_lock);
+        size_t n = s->n_items;
+        pthread_mutex_unlock(&s->items_lock);
+        return n;
+}
+
+int app_ingest_get(struct app_ingest *s, size_t id, struct app_ingest_item *ret)
+{
+        pthread_mutex_lock(&s->items_lock);
+        int r = DRV_E_NOT_FOUND;
+        if (id < s->n_items) {
+                item_export(s, id, ret);
+                r = 0;
+        }
+        pthread_mutex_unlock(&s->items_lock);
+        return r;
+}
+
+struct sort_ent {
+        char key[32];
+        size_t id;
+};
+
+static int cmp_newest(const void *a, const void *b)
+{
+        const struct sort_ent *x = a, *y = b;
+        int c = strcmp(y->key, x->key);
+        if (c)
+                return c;
+        return x->id < y->id ? -1 : x->id > y->id;
+}
+
+size_t app_ingest_sorted(struct app_ingest *s, size_t *ids, size_t max)
+{
+        pthread_mutex_lock(&s->items_lock);
+        size_t n = s->n_items;
+        struct sort_ent *v = n ? malloc(n * sizeof(*v)) : NULL;
+        for (size_t k = 0; v && k < n; k++) {
+                memcpy(v[k].key, s->items[k]->sort_key, sizeof(v[k].key));
+                v[k].id = k;
+        }
+        pthread_mutex_unlock(&s->items_lock);
+        if (!v)
+                return 0;
+        qsort(v, n, sizeof(*v), cmp_newest);
+        size_t out = n < max ? n : max;
+        for (size_t k = 0; k < out; k++)
+                ids[k] = v[k].id;
+        free(v);
+        return out;
+}
+
+void app_ingest_prioritise(struct app_ingest *s, const size_t *ids, size_t n)
+{
+        pthread_mutex_lock(&s->items_lock);
+        s->generation++;
+        s->n_prio = 0;
+        for (size_t k = 0; k < n && s->n_prio < PRIO_WINDOW_MAX; k++)
+                s->prio[s->n_prio++] = ids[k];
+        pthread_cond_broadcast(&s->work_cond);
+        pthread_mutex_unlock(&s->items_lock);
+}
+
+static int copy_hook_tramp(void *user, uint64_t copied);
+
+struct hook_ctx {
+        struct app_ingest *s;
+        size_t id;
+};
+
+static int copy_hook_tramp(void *user, uint64_t copied)
+{
+        struct hook_ctx *h = user;
+        return h->s->o.copy_hook(h->s->o.user, h->id, copied);
+}
+
+int app_ingest_select(struct app_ingest *s, size_t id, char ret_sha256[65],
+                      struct drv_errbuf *err)
+{
+        if (!s->spool)
+                return drv_fail(err, DRV_E_INVALID, "session has no spool");
+        pthread_mutex_lock(&s->items_lock);
+        if (id >= s->n_items) {
+                pthread_mutex_unlock(&s->items_lock);
+                return drv_fail(err, DRV_E_NOT_FOUND, "no photo %zu", id);
+        }
+        struct item *it = s->items[id];
+        if (it->state == APP_ITEM_COPIED) {
+                memcpy(ret_sha256, it->sha256, 65);
+                pthread_mutex_unlock(&s->items_lock);
+                return 0;
+        }
+        int root = fcntl(s->root_fd, F_DUPFD_CLOEXEC, 0);
+        char *rel = strdup(it->rel);
+        uint64_t size = it->size;
+        const char *ext = it->format == IMG_FMT_UNKNOWN ? "bin" : img_format_name(it->format);
+        pthread_mutex_unlock(&s->items_lock);
+
+        int r;
+        int fd = root >= 0 && rel ? app_walk_open(root, rel) : -EIO;
+        if (fd < 0) {
+                r = app_walk_errno_is_gone(-fd)
+                            ? drv_fail(err, DRV_E_GONE, "photo no longer on the volume")
+                            : drv_fail(err, DRV_E_IO, "cannot open the photo: %s", strerror(-fd));
+        } else {
+                struct stat st;
+                /* The size the walk saw is the contract: a changed file is not the
+                 * photo the customer chose. */
+                if (fstat(fd, &st) != 0 || (uint64_t)st.st_size != size) {
+                        r = drv_fail(err, DRV_E_GONE, "photo changed on the volume");
+                } else {
+                        struct hook_ctx hc = {.s = s, .id = id};
+                        struct app_spool_hook hook = {.after_chunk = copy_hook_tramp, .user = &hc};
+                        char sha[65];
+                        r = app_spool_import_fd(s->spool, fd, size, ext,
+                                                s->o.copy_hook ? &hook : NULL, sha, err);
+                        if (r == 0)
+                                memcpy(ret_sha256, sha, 65);
+                }
+                close(fd);
+        }
+        if (root >= 0)
+                close(root);
+        free(rel);
+        pthread_mutex_lock(&s->items_lock);
+        if (r == 0) {
+                it->state = APP_ITEM_COPIED;
+                memcpy(it->sha256, ret_sha256, 65);
+        } else if (r == DRV_E_GONE) {
+                it->state = APP_ITEM_REINSERT;
+        }
+        pthread_mutex_unlock(&s->items_lock);
+        return r;
+}
+
+int app_ingest_reinsert(struct app_ingest *s, const char *root, const char *volume_id,
+                        struct drv_errbuf *err)
+{
+        if (!root || !volume_id || strcmp(volume_id, s->volume_id) != 0)
+                return drv_fail(err, DRV_E_INVALID, "a different volume was inserted");
+        int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return drv_fail(err, DRV_E_NOT_FOUND, "cannot open the volume: %s", strerror(errno));
+        pthread_mutex_lock(&s->items_lock);
+        int old = s->root_fd;
+        s->root_fd = fd;
+        size_t n = s->n_items;
+        pthread_mutex_unlock(&s->items_lock);
+        close(old);
+        int first = 0;
+        for (size_t id = 0; id < n; id++) {
+                pthread_mutex_lock(&s->items_lock);
+                bool again = s->items[id]->state == APP_ITEM_REINSERT;
+                pthread_mutex_unlock(&s->items_lock);
+                if (!again)
+                        continue;
+                char sha[65];
+                struct drv_errbuf e2;
+                int r = app_ingest_select(s, id, sha, &e2);
+                if (r && !first) {
+                        first = r;
+                        if (err)
+                                *err = e2;
+                }
+        }
+        return first;
+}
+
+int app_ingest_session_end(struct app_ingest *s, const char *const *keep, size_t n_keep,
+                           struct drv_errbuf *err)
+{
+        if (!s)
+                return 0;
+        /* Stop the threads first so no thumbnail appears after the wipe. */
+        pthread_mutex_lock(&s->items_lock);
+        s->stopping = true;
+        pthread_cond_broadcast(&s->work_cond);
+        pthread_mutex_unlock(&s->items_lock);
+        if (s->walker_started)
+                pthread_join(s->walker, NULL);
+        s->walker_started = false;
+        for (unsigned k = 0; k < s->n_workers; k++)
+                pthread_join(s->workers[k], NULL);
+        s->n_workers = 0;
+
+        int rc = 0;
+        if (s->spool) {
+                rc = app_spool_wipe(s->spool, keep, n_keep, err);
+                rmdir(app_spool_dir(s->spool)); /* fails (kept) when not empty */
+        }
+        for (size_t id = 0; s->thumbs_dir && id < s->n_items; id++) {
+                bool kept = false;
+                for (size_t k = 0; k < n_keep && s->items[id]->sha256[0] && !kept; k++)
+                        kept = keep[k] && strcmp(keep[k], s->items[id]->sha256) == 0;
+                char p[1024];
+                thumb_path(s, id, p, sizeof(p));
+                if (!kept && unlink(p) != 0 && errno != ENOENT && !rc)
+                        rc = drv_fail(err, DRV_E_IO, "cannot delete a thumbnail: %s", strerror(errno));
+        }
+        if (s->thumbs_dir)
+                rmdir(s->thumbs_dir);
+        app_ingest_free(s);
+        return rc;
+}
