@@ -132,9 +132,7 @@ jpg = open(out + '/noprofile.jpg', 'rb').read()
 png = open(out + '/alpha.png', 'rb').read()
 open(out + '/truncated.jpg', 'wb').write(jpg[:len(jpg) * 6 // 10])
 open(out + '/truncated.png', 'wb').write(png[:len(png) * 6 // 10])
-# A JPEG with its magic and then noise: the decoder finds invalid data.
 rnd = random.Random(1234)
-open(out + '/corrupt.jpg', 'wb').write(b'\xff\xd8\xff\xe0' + bytes(rnd.getrandbits(8) for _ in range(3000)))
 # too-large.jpg: a sparse file over the limit that starts with JPEG magic.
 with open(out + '/too-large.jpg', 'r+b') as f:
     f.write(jpg[:64])
@@ -157,6 +155,10 @@ def with_dims(w, h):
     return bytes(d)
 open(out + '/bomb-30000.jpg', 'wb').write(with_dims(30000, 30000))   # 900 MP header
 open(out + '/zero-size.jpg', 'wb').write(with_dims(0, 400))
+# Complete and well-formed segments, but a sample precision of 3 bits in the
+# frame header: the decoder finds invalid data.
+d = bytearray(jpg); d[s + 4] = 3
+open(out + '/corrupt.jpg', 'wb').write(bytes(d))
 
 def splice(d, seg):                               # insert a segment after SOI
     return d[:2] + seg + d[2:]

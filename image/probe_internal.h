@@ -1,0 +1,22 @@
+/* image/probe internals shared with thumb.c: the checked header read. */
+#pragma once
+#include "image/exif_internal.h"
+#include "image/probe.h"
+
+#include <vips/vips.h>
+
+/* img_probe_file's rules (sniff, allow-list, file-size and pixel limits,
+ * truncation, EXIF, ICC) and, on success, the header image (ret_header,
+ * (transfer full), unref it; may be NULL) and the parsed EXIF (ret_exif, may be
+ * NULL; zeroed when the photo has none). */
+int img_probe_internal(const char *path, unsigned flags, struct img_probe *ret,
+                       VipsImage **ret_header, struct img_exif *ret_exif,
+                       struct img_errbuf *err);
+
+/* Turn the pending libvips error into `code` (or IMG_E_TRUNCATED when libvips
+ * says the data ends early) with "what: <first line of the libvips message>". */
+int img_vips_fail(struct img_errbuf *err, int code, const char *what);
+
+/* Sanitise to printable ASCII (controls and bytes >= 0x7f become nothing,
+ * runs of spaces collapse, ends trimmed) into out (outlen bytes). */
+void img_sanitise_ascii(const char *in, char *out, size_t outlen);
