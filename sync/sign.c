@@ -65,19 +65,17 @@ static int part_ok(const char *s)
         return n > 0 && n <= SYNC_SIGN_MAX_TARGET;
 }
 
-int sync_sign_request(const uint8_t key[SYNC_SIGN_KEY_LEN], const char *method,
-                      const char *path_and_query, const char *timestamp,
-                      const void *body, size_t body_len,
-                      char out_hex_sig[SYNC_SIGN_HEX_LEN + 1])
+int sync_sign_request_hashed(const uint8_t key[SYNC_SIGN_KEY_LEN], const char *method,
+                             const char *path_and_query, const char *timestamp,
+                             const char *body_sha256_hex, char out_hex_sig[SYNC_SIGN_HEX_LEN + 1])
 {
         crypto_auth_hmacsha256_state st;
         uint8_t mac[crypto_auth_hmacsha256_BYTES];
-        char body_hex[SYNC_SIGN_HEX_LEN + 1];
 
         if (!key || !out_hex_sig || !part_ok(method) || !part_ok(path_and_query) ||
-            !part_ok(timestamp) || (!body && body_len))
+            !part_ok(timestamp) || !body_sha256_hex ||
+            strnlen(body_sha256_hex, SYNC_SIGN_HEX_LEN + 1) != SYNC_SIGN_HEX_LEN)
                 return STORE_E_INVALID;
-        sync_sha256_hex(body, body_len, body_hex);
         crypto_auth_hmacsha256_init(&st, key, SYNC_SIGN_KEY_LEN);
         crypto_auth_hmacsha256_update(&st, (const uint8_t *)method, strlen(method));
         crypto_auth_hmacsha256_update(&st, (const uint8_t *)"\n", 1);
@@ -86,11 +84,25 @@ int sync_sign_request(const uint8_t key[SYNC_SIGN_KEY_LEN], const char *method,
         crypto_auth_hmacsha256_update(&st, (const uint8_t *)"\n", 1);
         crypto_auth_hmacsha256_update(&st, (const uint8_t *)timestamp, strlen(timestamp));
         crypto_auth_hmacsha256_update(&st, (const uint8_t *)"\n", 1);
-        crypto_auth_hmacsha256_update(&st, (const uint8_t *)body_hex, SYNC_SIGN_HEX_LEN);
+        crypto_auth_hmacsha256_update(&st, (const uint8_t *)body_sha256_hex, SYNC_SIGN_HEX_LEN);
         crypto_auth_hmacsha256_final(&st, mac);
         sodium_memzero(&st, sizeof(st));
         sync_hex_encode(mac, sizeof(mac), out_hex_sig);
         return 0;
+}
+
+int sync_sign_request(const uint8_t key[SYNC_SIGN_KEY_LEN], const char *method,
+                      const char *path_and_query, const char *timestamp,
+                      const void *body, size_t body_len,
+                      char out_hex_sig[SYNC_SIGN_HEX_LEN + 1])
+{
+        char body_hex[SYNC_SIGN_HEX_LEN + 1];
+
+        if (!body && body_len)
+                return STORE_E_INVALID;
+        sync_sha256_hex(body, body_len, body_hex);
+        return sync_sign_request_hashed(key, method, path_and_query, timestamp, body_hex,
+                                        out_hex_sig);
 }
 
 int sync_sign_header(const uint8_t key[SYNC_SIGN_KEY_LEN], const char *method,
@@ -108,19 +120,36 @@ int sync_sign_header(const uint8_t key[SYNC_SIGN_KEY_LEN], const char *method,
         return 0;
 }
 
+static int verify_hex(const char *want_hex, const char *header)
+{
+        char want[SYNC_SIGN_HEADER_LEN + 1];
+
+        if (!header || strnlen(header, SYNC_SIGN_HEADER_LEN + 1) != SYNC_SIGN_HEADER_LEN)
+                return STORE_E_REJECTED;
+        memcpy(want, SYNC_SIGN_HEADER_PREFIX, 3);
+        memcpy(want + 3, want_hex, SYNC_SIGN_HEX_LEN + 1);
+        /* Lengths are public; the digest comparison is constant time. */
+        return sodium_memcmp(want, header, SYNC_SIGN_HEADER_LEN) == 0 ? 0 : STORE_E_REJECTED;
+}
+
+int sync_verify_header_hashed(const uint8_t key[SYNC_SIGN_KEY_LEN], const char *method,
+                              const char *path_and_query, const char *timestamp,
+                              const char *body_sha256_hex, const char *header)
+{
+        char hex[SYNC_SIGN_HEX_LEN + 1];
+        int r = sync_sign_request_hashed(key, method, path_and_query, timestamp, body_sha256_hex, hex);
+
+        return r < 0 ? r : verify_hex(hex, header);
+}
+
 int sync_verify_header(const uint8_t key[SYNC_SIGN_KEY_LEN], const char *method,
                        const char *path_and_query, const char *timestamp,
                        const void *body, size_t body_len, const char *header)
 {
-        char want[SYNC_SIGN_HEADER_LEN + 1];
-        int r = sync_sign_header(key, method, path_and_query, timestamp, body, body_len, want);
+        char hex[SYNC_SIGN_HEX_LEN + 1];
+        int r = sync_sign_request(key, method, path_and_query, timestamp, body, body_len, hex);
 
-        if (r < 0)
-                return r;
-        if (!header || strnlen(header, SYNC_SIGN_HEADER_LEN + 1) != SYNC_SIGN_HEADER_LEN)
-                return STORE_E_REJECTED;
-        /* Lengths are public; the digest comparison is constant time. */
-        return sodium_memcmp(want, header, SYNC_SIGN_HEADER_LEN) == 0 ? 0 : STORE_E_REJECTED;
+        return r < 0 ? r : verify_hex(hex, header);
 }
 
 int sync_format_timestamp(time_t t, char out[SYNC_TIMESTAMP_LEN + 1])

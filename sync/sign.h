@@ -50,6 +50,15 @@ int sync_verify_header(const uint8_t key[SYNC_SIGN_KEY_LEN], const char *method,
                        const char *path_and_query, const char *timestamp,
                        const void *body, size_t body_len, const char *header);
 
+/* The same two for a body already hashed (body_sha256_hex: 64 lowercase hex
+ * digits of SHA-256(body)), for bodies streamed through an incremental hash. */
+int sync_sign_request_hashed(const uint8_t key[SYNC_SIGN_KEY_LEN], const char *method,
+                             const char *path_and_query, const char *timestamp,
+                             const char *body_sha256_hex, char out_hex_sig[SYNC_SIGN_HEX_LEN + 1]);
+int sync_verify_header_hashed(const uint8_t key[SYNC_SIGN_KEY_LEN], const char *method,
+                              const char *path_and_query, const char *timestamp,
+                              const char *body_sha256_hex, const char *header);
+
 /* Format t (UTC) as "YYYY-MM-DDTHH:MM:SSZ" (21 bytes with NUL). Returns 0, or
  * STORE_E_INVALID for a time outside years 0000-9999. */
 int sync_format_timestamp(time_t t, char out[SYNC_TIMESTAMP_LEN + 1]);

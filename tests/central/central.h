@@ -7,6 +7,7 @@
 #pragma once
 #include <microhttpd.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -78,6 +79,8 @@ struct pc_request {
         uint8_t *body;
         size_t len, alloc, cap;  /* cap: hard limit for this route */
         int too_big;
+        crypto_hash_sha256_state body_hash; /* over every byte, past the cap too */
+        char body_sha[65];                  /* its hex, set when the body is complete */
         struct pc_fault fault;   /* copy of the rule that fired, action NONE if none */
         const char *kiosk_id;    /* authenticated kiosk (v1 routes) */
 };

@@ -44,7 +44,7 @@ static int authenticate(struct pc_server *s, struct MHD_Connection *c, struct pc
         for (size_t i = 0; kid && i < s->n_kiosks; i++)
                 if (strcmp(s->kiosks[i].id, kid) == 0)
                         k = &s->kiosks[i];
-        if (!k || sync_verify_header(k->key, q->method, q->raw_target, ts, q->body, q->len, sig) != 0) {
+        if (!k || sync_verify_header_hashed(k->key, q->method, q->raw_target, ts, q->body_sha, sig) != 0) {
                 pc_reply_error(r, 401, "bad-signature", "unknown kiosk or wrong signature");
                 return -1;
         }
@@ -476,7 +476,7 @@ static void order_post(struct pc_server *s, struct MHD_Connection *c, struct pc_
 {
         json_t *o = parse_body(q), *stored;
         const char *oid, *kid, *key = hdr(c, "Idempotency-Key"), *miss;
-        char msg[256], sha[65];
+        char msg[256];
         sqlite3_stmt *st;
         int marked = 0;
 
@@ -537,8 +537,7 @@ static void order_post(struct pc_server *s, struct MHD_Connection *c, struct pc_
         if (miss) {
                 pc_reply_error(r, 422, "missing-asset", "asset %s is not held; upload it first", miss);
         } else {
-                sync_sha256_hex(q->body, q->len, sha);
-                if (pc_order_insert(s, o, q->kiosk_id, sha) < 0) {
+                if (pc_order_insert(s, o, q->kiosk_id, q->body_sha) < 0) {
                         pc_reply_error(r, 500, "storage", "cannot store order");
                 } else {
                         pc_stat(s, 'o', oid, 0, 1);
@@ -571,7 +570,7 @@ static void event_post(struct pc_server *s, struct pc_request *q, const char *oi
 {
         json_t *e = parse_body(q), *stored;
         const char *eid, *type, *kid;
-        char msg[256], sha[65], okiosk[PC_MAX_ID + 1] = "", state[32] = "";
+        char msg[256], okiosk[PC_MAX_ID + 1] = "", state[32] = "";
         int64_t state_at = 0;
         time_t at = 0;
         sqlite3_stmt *st;
@@ -633,7 +632,6 @@ static void event_post(struct pc_server *s, struct pc_request *q, const char *oi
         if (q->fault.action == PC_FAULT_DELAY)
                 pc_sleep_ms(q->fault.ms);
         pthread_mutex_lock(&s->store_lock);
-        sync_sha256_hex(q->body, q->len, sha);
         {
                 char *txt = json_dumps(e, JSON_COMPACT | JSON_SORT_KEYS);
                 int ok = txt && pc_sql_run(pc_sql(s,
@@ -641,7 +639,7 @@ static void event_post(struct pc_server *s, struct pc_request *q, const char *oi
                                                   " sha256) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
                                                   "ssssss", eid, oid, type,
                                                   json_string_value(json_object_get(e, "at")), txt,
-                                                  sha)) == 0;
+                                                  q->body_sha)) == 0;
                 free(txt);
                 if (!ok) {
                         pc_reply_error(r, 500, "storage", "cannot store event");

@@ -237,6 +237,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!q->started) {
                 q->started = 1;
                 q->method = method;
+                crypto_hash_sha256_init(&q->body_hash);
                 q->cap = (strcmp(method, "PATCH") == 0 && is_tus_path(q->path)) ? s->max_chunk
                                                                                 : PC_MAX_JSON_BODY;
                 if (strncmp(q->path, "/v1/", 4) == 0)
@@ -247,6 +248,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         }
         if (*upload_data_size) {
                 size_t n = *upload_data_size;
+                crypto_hash_sha256_update(&q->body_hash, (const uint8_t *)upload_data, n);
                 if (!q->too_big && q->len + n > q->cap) {
                         q->too_big = 1;
                         free(q->body);
@@ -274,6 +276,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return MHD_YES;
         }
 
+        {
+                uint8_t d[32];
+                crypto_hash_sha256_final(&q->body_hash, d);
+                sync_hex_encode(d, sizeof(d), q->body_sha);
+        }
         memset(&r, 0, sizeof(r));
         if (q->fault.action == PC_FAULT_STATUS) {
                 pc_reply_error(&r, q->fault.status, "fault-injected", "injected status %d",

@@ -44,6 +44,22 @@ static void worked_example_signature_matches_contract(void **state)
                                             example_body, strlen(example_body), hdr), 0);
 }
 
+static void hashed_variant_matches_the_worked_example(void **state)
+{
+        uint8_t key[32];
+        char body_hex[65], sig[65];
+        example_key(key);
+        sync_sha256_hex(example_body, strlen(example_body), body_hex);
+        assert_int_equal(sync_sign_request_hashed(key, "POST", example_path, "2026-11-25T10:15:02Z",
+                                                  body_hex, sig), 0);
+        assert_string_equal(sig, "a00a52a906869af52b37401e2c9eb663d5a9c2f6c25ea67e8565e51a3cc54b73");
+        assert_int_equal(sync_verify_header_hashed(key, "POST", example_path, "2026-11-25T10:15:02Z", body_hex,
+                                                   "v1=a00a52a906869af52b37401e2c9eb663d5a9c2f6c25ea67e8565e51a3cc54b73"),
+                         0);
+        assert_int_equal(sync_sign_request_hashed(key, "POST", example_path, "2026-11-25T10:15:02Z",
+                                                  "a15a", sig), STORE_E_INVALID);
+}
+
 static void verify_rejects_any_changed_part(void **state)
 {
         uint8_t key[32];
@@ -158,6 +174,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(worked_example_body_hash_matches_contract),
                 cmocka_unit_test(worked_example_signature_matches_contract),
+                cmocka_unit_test(hashed_variant_matches_the_worked_example),
                 cmocka_unit_test(verify_rejects_any_changed_part),
                 cmocka_unit_test(empty_body_hashes_the_empty_string),
                 cmocka_unit_test(sign_refuses_missing_parts),
