@@ -1,0 +1,23 @@
+/* image/render_internal.h: the decode half of the pipeline shared by render.c
+ * (masters) and proof.c (previews), and the durable file write. */
+#pragma once
+#include "image/colour.h"
+#include "image/probe.h"
+
+#include <vips/vips.h>
+
+/* Load `path` (allow-listed format fmt) with JPEG shrink-on-load `shrink`
+ * (1/2/4/8; ignored for other formats), apply EXIF `orientation` then `rotate`
+ * degrees clockwise, flatten alpha on white and bring the pixels to 3-band RGB,
+ * 8- or 16-bit. Non-RGB sources (grey, CMYK) are converted to sRGB by libvips
+ * using srgb_path (*ret_converted = true). *ret_embedded gets a private copy of
+ * the embedded RGB profile when there is one (else zeroed). (transfer full)
+ * *ret. */
+int img__load_rgb(const char *path, enum img_format fmt, int shrink, int orientation, int rotate,
+                  const char *srgb_path, VipsImage **ret, struct img_icc *ret_embedded,
+                  bool *ret_converted, struct img_errbuf *err);
+/* Write len bytes to path durably: temp file in the same folder, fsync,
+ * rename, fsync the folder. */
+int img__write_durable(const char *path, const void *data, size_t len, struct img_errbuf *err);
+/* libvips' error text (cleared) into err. */
+int img__vips_fail(struct img_errbuf *err, int code, const char *what);
