@@ -539,21 +539,31 @@ def test_invalid_orders_are_422_invalid_order(srv):
     eq(order_row(srv, base["order_id"]), None, "nothing stored")
 
 
+def concurrent_pair(srv, route, send):
+    """Two requests with the same key while the first is held by a delay fault:
+    one lands (2xx), the other is 409 request-in-progress with Retry-After."""
+    set_faults(srv, [{"route": route, "action": "delay", "ms": 1500}])
+    res = {}
+    t = threading.Thread(target=lambda: res.update(a=send()))
+    t.start()
+    time.sleep(0.3)
+    res["b"] = send()
+    t.join()
+    set_faults(srv, [])
+    got = sorted([res["a"], res["b"]], key=lambda r: r[0])
+    eq(got[0][0] // 100, 2, "one of them lands")
+    eq((got[1][0], err_code(got[1][2])), (409, "request-in-progress"), "the other")
+    assert int(got[1][1]["retry-after"]) >= 1, got[1][1]
+
+
 def test_same_key_while_applying_is_409_request_in_progress(srv):
     photo, master = assets_for(srv)
     o = make_order(str(uuid.uuid4()), "k1", photo, master)
-    srv.admin("POST", "/admin/faults", [{"route": "POST /v1/orders", "action": "delay", "ms": 1500}])
-    res = {}
-    t = threading.Thread(target=lambda: res.update(first=post_order(srv, o)))
-    t.start()
-    time.sleep(0.5)
-    srv.admin("POST", "/admin/faults", [])
-    st, h, body = post_order(srv, o)
-    t.join()
-    eq((st, err_code(body)), (409, "request-in-progress"), "concurrent same key")
-    assert int(h["retry-after"]) >= 1, h
-    eq(res["first"][0], 201, "the first request still lands")
+    concurrent_pair(srv, "POST /v1/orders", lambda: post_order(srv, o))
     eq(post_order(srv, o)[0], 200, "after it is applied")
+    e = event("printed", ts_now())
+    concurrent_pair(srv, "POST /v1/orders/*/events", lambda: post_event(srv, o["order_id"], e))
+    eq(post_event(srv, o["order_id"], e)[0], 200, "event after it is applied")
 
 
 def test_events_apply_once_and_state_never_moves_back(srv):
@@ -719,6 +729,20 @@ def test_probability_is_seeded(srv):
     assert 5 < n < 35 and codes.count(204) == 40 - n, codes
     eq(hits(srv), [n], "hits count the rolls that fired")
     set_faults(srv, [])
+
+
+def test_same_seed_gives_the_same_rolls(srv, binary):
+    rules = [{"route": "OPTIONS /v1/uploads", "action": "status", "status": 503, "p": 0.5}]
+    runs = []
+    for _ in range(2):
+        s2 = Server(binary, ["--seed", "99"])
+        try:
+            set_faults(s2, rules)
+            runs.append([s2.req("OPTIONS", "/v1/uploads")[0] for _ in range(20)])
+        finally:
+            s2.stop()
+    eq(runs[0], runs[1], "fire pattern with --seed 99")
+    assert 503 in runs[0] and 204 in runs[0], runs[0]
 
 
 def test_drop_before_closes_without_applying(srv):
@@ -895,6 +919,7 @@ GROUPS = {
     "pickups": [test_pickups_page_by_50_oldest_first_with_cursor, test_pickups_page_stays_under_512_kib,
                 test_admin_pickup_needs_app_channel_and_held_assets, test_admin_reset_empties_store_keeps_faults],
     "faults": [test_fault_rules_are_validated_listed_and_counted, test_probability_is_seeded,
+               test_same_seed_gives_the_same_rolls,
                test_drop_before_closes_without_applying, test_drop_after_applies_then_closes,
                test_drop_after_on_final_patch_then_head_shows_asset, test_status_fault_answers_without_applying,
                test_delay_fault_waits_then_answers, test_truncate_sends_headers_and_half_the_body,
