@@ -1,3 +1,548 @@
-/* ui/ library placeholder: screens arrive with issue 6. */
-int ui_placeholder(void);
-int ui_placeholder(void) { return 0; }
+/* ui/ui: window, the thin event loop, input at the edge, bus drain, frame stats.
+ *
+ * The loop (STYLE.md "A thin SDL loop"): wait in SDL_WaitEventTimeout, turn
+ * SDL input into view state and app commands, drain app/bus, tick the session,
+ * then draw one frame only if something changed or an animation runs (capped
+ * at ~60 fps). Workers wake the loop through the bus's single wakeup, which
+ * pushes one SDL user event. This thread never reads files after start-up
+ * (fonts and catalogues are loaded in ui_new) and never waits on workers.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/log.h"
+#include "ui/ui.h"
+
+static const char *const screen_names[_UI_SCREEN_MAX] = {
+        "attract", "source", "grid", "edit", "products", "review", "checkout", "printing", "staff",
+};
+
+const char *ui_screen_name(enum ui_screen s)
+{
+        return s < _UI_SCREEN_MAX ? screen_names[s] : "?";
+}
+
+float ui_dp(const struct ui *ui, float dp)
+{
+        return dp * ui->dp;
+}
+
+static void wakeup(void *userdata)
+{
+        /* Runs on a worker thread: the bus calls it at most once per drain. */
+        struct ui *ui = userdata;
+        SDL_Event ev = {0};
+        ev.type = ui->wake_event;
+        SDL_PushEvent(&ev);
+}
+
+void ui_go(struct ui *ui, enum ui_screen s)
+{
+        if (ui->screen != s) {
+                ui->prev_screen = ui->screen;
+                ui->screen = s;
+                ui->message[0] = '\0';
+        }
+        ui->dirty = true;
+}
+
+void ui_start_over(struct ui *ui)
+{
+        app_kiosk_session_end(ui->kiosk);
+        ui_texcache_clear(ui->tex);
+        ui_grid_reset();
+        ui->walk_found = 0;
+        ui->walk_done = false;
+        ui->seconds_left = 0;
+        ui->order_code[0] = '\0';
+        ui->thumbs_outstanding = 0;
+        ui->sel_product = ui->sel_paper = -1;
+        memset(&ui->grid_scroll, 0, sizeof(ui->grid_scroll));
+        memset(&ui->review_scroll, 0, sizeof(ui->review_scroll));
+        ui_go(ui, UI_SCREEN_ATTRACT);
+}
+
+static void update_size(struct ui *ui)
+{
+        SDL_GetRendererOutputSize(ui->ren, &ui->w, &ui->h);
+        int s = ui->w < ui->h ? ui->w : ui->h;
+        ui->dp = (float)s / 1080.0f;
+        ui->landscape = ui->w > ui->h;
+        ui->dirty = true;
+}
+
+struct ui *ui_new(const struct ui_options *opt, char *err, size_t errlen)
+{
+        struct ui *ui = calloc(1, sizeof(*ui));
+        if (!ui)
+                return NULL;
+        ui->opt = *opt;
+        ui->t0 = SDL_GetPerformanceCounter();
+        ui->pin_result = 1;
+        ui->sel_product = ui->sel_paper = -1;
+        ui->anim_frozen = opt->script_path != NULL;
+        ui->bus = app_bus_new(4096);
+        if (!ui->bus) {
+                snprintf(err, errlen, "out of memory");
+                return ui_free(ui);
+        }
+        /* Signals become bus messages; blocked before SDL or the core start threads. */
+        if (app_bus_watch_signals(ui->bus) != 0)
+                snprintf(err, errlen, "cannot watch signals");
+        SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
+        SDL_SetHint(SDL_HINT_TOUCH_MOUSE_EVENTS, "0"); /* we handle touch ourselves */
+        SDL_SetHint(SDL_HINT_MOUSE_TOUCH_EVENTS, "0");
+        if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
+                snprintf(err, errlen, "SDL_Init: %s", SDL_GetError());
+                return ui_free(ui);
+        }
+        int w = opt->width > 0 ? opt->width : 1280, h = opt->height > 0 ? opt->height : 720;
+        if (opt->portrait && w > h) {
+                int t = w;
+                w = h;
+                h = t;
+        }
+        Uint32 flags = SDL_WINDOW_ALLOW_HIGHDPI;
+        if (opt->fullscreen)
+                flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
+        ui->win = SDL_CreateWindow("PrintKiosk", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, w,
+                                   h, flags);
+        if (!ui->win) {
+                snprintf(err, errlen, "SDL_CreateWindow: %s", SDL_GetError());
+                return ui_free(ui);
+        }
+        ui->ren = SDL_CreateRenderer(ui->win, -1, SDL_RENDERER_ACCELERATED);
+        if (!ui->ren)
+                ui->ren = SDL_CreateRenderer(ui->win, -1, SDL_RENDERER_SOFTWARE);
+        if (!ui->ren) {
+                snprintf(err, errlen, "SDL_CreateRenderer: %s", SDL_GetError());
+                return ui_free(ui);
+        }
+        if (opt->fullscreen)
+                SDL_ShowCursor(SDL_DISABLE);
+        update_size(ui);
+        if (ui_text_init(ui, err, errlen) != 0)
+                return ui_free(ui);
+        if (ui_i18n_load() != 0)
+                app_log(APP_LOG_WARNING, "German catalogue not found; English only");
+        ui->tex = ui_texcache_new(UI_TEX_BUDGET_BYTES);
+        ui->wake_event = SDL_RegisterEvents(1);
+        if (!ui->tex || ui->wake_event == (Uint32)-1) {
+                snprintf(err, errlen, "out of memory or SDL events");
+                return ui_free(ui);
+        }
+        app_bus_set_wakeup(ui->bus, wakeup, ui);
+        struct app_kiosk_config kc = {
+                .data_dir = opt->data_dir,
+                .prices_path = opt->prices_path,
+                .staff_pin_path = opt->staff_pin_path,
+                .session_timeout_ms = (int64_t)opt->session_timeout_s * 1000,
+        };
+        char kerr[256];
+        ui->kiosk = app_kiosk_new(&kc, ui->bus, kerr, sizeof(kerr));
+        if (!ui->kiosk) {
+                snprintf(err, errlen, "core: %s", kerr);
+                return ui_free(ui);
+        }
+        if (opt->script_path) {
+                ui->script = ui_script_load(opt->script_path, err, errlen);
+                if (!ui->script)
+                        return ui_free(ui);
+        }
+        ui->screen = UI_SCREEN_ATTRACT;
+        ui->dirty = true;
+        return ui;
+}
+
+struct ui *ui_free(struct ui *ui)
+{
+        if (!ui)
+                return NULL;
+        /* Core first: its threads post to the bus and wake us. */
+        app_kiosk_free(ui->kiosk);
+        if (ui->bus)
+                app_bus_set_wakeup(ui->bus, NULL, NULL);
+        ui_script_free(ui->script);
+        ui_texcache_free(ui->tex);
+        if (ui->ren) {
+                ui_text_done(ui);
+                SDL_DestroyRenderer(ui->ren);
+        }
+        if (ui->win)
+                SDL_DestroyWindow(ui->win);
+        SDL_Quit();
+        ui_i18n_free();
+        app_bus_free(ui->bus);
+        free(ui->frame_ms);
+        free(ui->tap_ms);
+        free(ui);
+        return NULL;
+}
+
+static double ms_since(Uint64 t)
+{
+        return (double)(SDL_GetPerformanceCounter() - t) * 1000.0 /
+               (double)SDL_GetPerformanceFrequency();
+}
+
+static void push_stat(double **arr, int *n, int *cap, double v)
+{
+        if (*n == *cap) {
+                int nc = *cap ? *cap * 2 : 1024;
+                if (nc > 1 << 22)
+                        return; /* bound: ~4 M samples */
+                double *na = realloc(*arr, (size_t)nc * sizeof(double));
+                if (!na)
+                        return;
+                *arr = na;
+                *cap = nc;
+        }
+        (*arr)[(*n)++] = v;
+}
+
+static void pointer_down(struct ui *ui, float x, float y)
+{
+        ui->pointer_down = true;
+        ui->down_x = ui->ptr_x = x;
+        ui->down_y = ui->ptr_y = ui->last_y = y;
+        ui->down_ticks = ui->last_move_ticks = SDL_GetTicks64();
+        ui->drag_moved = false;
+        ui->drag_dy = 0;
+        ui->fling_v = 0;
+        ui->dirty = true;
+        app_kiosk_activity(ui->kiosk);
+        if (x < ui_dp(ui, 120) && y < ui_dp(ui, 120))
+                ui->corner_down_ticks = ui->down_ticks;
+        else
+                ui->corner_down_ticks = 0;
+}
+
+static void pointer_move(struct ui *ui, float x, float y)
+{
+        ui->ptr_x = x;
+        ui->ptr_y = y;
+        if (!ui->pointer_down)
+                return;
+        if (fabsf(x - ui->down_x) > ui_dp(ui, 24) || fabsf(y - ui->down_y) > ui_dp(ui, 24)) {
+                ui->drag_moved = true;
+                ui->corner_down_ticks = 0;
+        }
+        Uint64 now = SDL_GetTicks64();
+        float dy = y - ui->last_y;
+        float dt = (float)(now - ui->last_move_ticks) / 1000.0f;
+        if (ui->drag_moved) {
+                ui->drag_dy += dy;
+                if (dt > 0.001f)
+                        ui->fling_v = 0.6f * (dy / dt) + 0.4f * ui->fling_v;
+        }
+        ui->last_y = y;
+        ui->last_move_ticks = now;
+        ui->dirty = true;
+}
+
+static void pointer_up(struct ui *ui, float x, float y)
+{
+        pointer_move(ui, x, y);
+        ui->pointer_down = false;
+        ui->corner_down_ticks = 0;
+        if (!ui->drag_moved) {
+                ui->tap_valid = true;
+                ui->tap_x = x;
+                ui->tap_y = y;
+                ui->tap_pending_t = (double)SDL_GetPerformanceCounter();
+        }
+        ui->dirty = true;
+}
+
+static void handle_event(struct ui *ui, const SDL_Event *ev)
+{
+        switch (ev->type) {
+        case SDL_QUIT:
+                /* A kiosk ignores window close unless a technician or the demo runs it. */
+                if (ui->opt.demo || ui->staff_ok || !ui->opt.fullscreen)
+                        ui->quit = true;
+                break;
+        case SDL_WINDOWEVENT:
+                if (ev->window.event == SDL_WINDOWEVENT_SIZE_CHANGED)
+                        update_size(ui);
+                ui->dirty = true;
+                break;
+        case SDL_FINGERDOWN:
+                ui->fingers++;
+                if (ui->fingers == 1)
+                        pointer_down(ui, ev->tfinger.x * ui->w, ev->tfinger.y * ui->h);
+                break;
+        case SDL_FINGERMOTION:
+                if (ui->fingers <= 1)
+                        pointer_move(ui, ev->tfinger.x * ui->w, ev->tfinger.y * ui->h);
+                break;
+        case SDL_FINGERUP:
+                if (ui->fingers > 0)
+                        ui->fingers--;
+                if (ui->fingers == 0 && ui->pointer_down)
+                        pointer_up(ui, ev->tfinger.x * ui->w, ev->tfinger.y * ui->h);
+                break;
+        case SDL_MULTIGESTURE:
+                ui->pinch *= 1.0f + ev->mgesture.dDist * 2.0f;
+                ui->drag_moved = true; /* a pinch is never a tap */
+                ui->dirty = true;
+                break;
+        case SDL_MOUSEBUTTONDOWN:
+                if (ev->button.which != SDL_TOUCH_MOUSEID && ev->button.button == SDL_BUTTON_LEFT)
+                        pointer_down(ui, (float)ev->button.x, (float)ev->button.y);
+                break;
+        case SDL_MOUSEMOTION:
+                if (ev->motion.which != SDL_TOUCH_MOUSEID)
+                        pointer_move(ui, (float)ev->motion.x, (float)ev->motion.y);
+                break;
+        case SDL_MOUSEBUTTONUP:
+                if (ev->button.which != SDL_TOUCH_MOUSEID && ev->button.button == SDL_BUTTON_LEFT)
+                        pointer_up(ui, (float)ev->button.x, (float)ev->button.y);
+                break;
+        case SDL_MOUSEWHEEL:
+                ui->wheel_y += ev->wheel.preciseY;
+                app_kiosk_activity(ui->kiosk);
+                ui->dirty = true;
+                break;
+        case SDL_KEYDOWN:
+                if (ev->key.keysym.sym == SDLK_ESCAPE && (ui->opt.demo || ui->staff_ok))
+                        ui->quit = true;
+                break;
+        default:
+                break;
+        }
+}
+
+static void drain_bus(struct ui *ui)
+{
+        struct app_msg m;
+        int n = 0;
+        while (n < 4096 && app_bus_pop(ui->bus, &m)) { /* bound: one ring's worth */
+                n++;
+                switch (m.type) {
+                case APP_MSG_QUIT:
+                        ui->quit = true;
+                        break;
+                case APP_MSG_THUMB_READY:
+                        ui_texcache_offer(ui->tex, m.u.thumb.index, m.u.thumb.pixels,
+                                          m.u.thumb.width, m.u.thumb.height, m.u.thumb.stride);
+                        m.u.thumb.pixels = NULL; /* moved */
+                        if ((int64_t)m.generation == ui->thumb_generation && ui->thumbs_outstanding > 0)
+                                ui->thumbs_outstanding--;
+                        break;
+                case APP_MSG_THUMB_FAILED:
+                        ui_texcache_mark_failed(ui->tex, m.u.thumb.index);
+                        if ((int64_t)m.generation == ui->thumb_generation && ui->thumbs_outstanding > 0)
+                                ui->thumbs_outstanding--;
+                        break;
+                case APP_MSG_WALK_PROGRESS:
+                        ui->walk_found = m.u.walk.found;
+                        break;
+                case APP_MSG_WALK_DONE:
+                        ui->walk_found = m.u.walk.found;
+                        ui->walk_done = true;
+                        break;
+                case APP_MSG_SESSION_WARNING:
+                        ui->seconds_left = m.u.session.seconds_left;
+                        break;
+                case APP_MSG_SESSION_TIMEOUT:
+                        ui_start_over(ui);
+                        break;
+                case APP_MSG_ORDER_PLACED:
+                        snprintf(ui->order_code, sizeof(ui->order_code), "%s",
+                                 m.u.text ? m.u.text : "");
+                        break;
+                case APP_MSG_PRINT_PROGRESS:
+                        ui->print_done = m.u.print.done;
+                        ui->print_total = m.u.print.total;
+                        break;
+                case APP_MSG_PRINTER_PROBLEM:
+                        ui->printer_problem = true;
+                        break;
+                case APP_MSG_STAFF_PIN:
+                        ui->pin_result = m.u.pin.result;
+                        ui->pin_wait_ms = m.u.pin.wait_ms;
+                        ui->pin_checking = false;
+                        if (m.u.pin.result == 0)
+                                ui->staff_ok = true;
+                        break;
+                case APP_MSG_ERROR:
+                        snprintf(ui->message, sizeof(ui->message), "%s",
+                                 _("Something went wrong. Please ask staff."));
+                        break;
+                default:
+                        break;
+                }
+                app_msg_done(&m);
+        }
+        if (n > 0)
+                ui->dirty = true;
+}
+
+static void draw_frame(struct ui *ui, float dt)
+{
+        Uint64 t = SDL_GetPerformanceCounter();
+        ui->animating = false;
+        ui->n_hits = 0;
+        ui_texcache_upload(ui->tex, ui->ren, UI_TEX_UPLOADS_PER_FRAME);
+        SDL_SetRenderDrawColor(ui->ren, UI_BG.r, UI_BG.g, UI_BG.b, 255);
+        SDL_RenderClear(ui->ren);
+        ui->frame_dt = dt;
+        switch (ui->screen) {
+        case UI_SCREEN_ATTRACT: ui_screen_attract(ui); break;
+        case UI_SCREEN_SOURCE: ui_screen_source(ui); break;
+        case UI_SCREEN_GRID: ui_screen_grid(ui); break;
+        case UI_SCREEN_EDIT: ui_screen_edit(ui); break;
+        case UI_SCREEN_PRODUCTS: ui_screen_products(ui); break;
+        case UI_SCREEN_REVIEW: ui_screen_review(ui); break;
+        case UI_SCREEN_CHECKOUT: ui_screen_checkout(ui); break;
+        case UI_SCREEN_PRINTING: ui_screen_printing(ui); break;
+        case UI_SCREEN_STAFF: ui_screen_staff(ui); break;
+        default: break;
+        }
+        /* Timeout warning: an overlay above every screen; any touch dismisses it. */
+        if (ui->seconds_left > 0 && ui->screen != UI_SCREEN_ATTRACT) {
+                if (!app_kiosk_session_active(ui->kiosk) || ui->pointer_down) {
+                        ui->seconds_left = 0;
+                } else {
+                        struct ui_rect all = {0, 0, (float)ui->w, (float)ui->h};
+                        SDL_SetRenderDrawBlendMode(ui->ren, SDL_BLENDMODE_BLEND);
+                        ui_fill(ui, all, (SDL_Color){0, 0, 0, 200});
+                        SDL_SetRenderDrawBlendMode(ui->ren, SDL_BLENDMODE_NONE);
+                        char s[160];
+                        snprintf(s, sizeof(s), _("Are you still there? Starting over in %d s."),
+                                 ui->seconds_left);
+                        struct ui_rect box = {ui->w / 2.0f - ui_dp(ui, 420), ui->h / 2.0f - ui_dp(ui, 200),
+                                              ui_dp(ui, 840), ui_dp(ui, 400)};
+                        ui_fill(ui, box, UI_PANEL);
+                        ui_label(ui, s, (struct ui_rect){box.x + ui_dp(ui, 30), box.y + ui_dp(ui, 30),
+                                                         box.w - ui_dp(ui, 60), ui_dp(ui, 200)}, 40, UI_CENTRE);
+                        if (ui_button(ui, "continue", _("Continue"),
+                                      (struct ui_rect){box.x + ui_dp(ui, 170), box.y + ui_dp(ui, 260),
+                                                       ui_dp(ui, 500), ui_dp(ui, 110)}, true)) {
+                                ui->seconds_left = 0;
+                                app_kiosk_activity(ui->kiosk);
+                        }
+                }
+        }
+        ui->tap_valid = false; /* an unconsumed tap hit nothing */
+        ui->wheel_y = 0;
+        ui->pinch = 1.0f;
+        ui->drag_dy = 0;
+        if (ui->screenshot_name[0]) {
+                ui_screenshot(ui, ui->screenshot_name);
+                ui->screenshot_name[0] = '\0';
+        }
+        SDL_RenderPresent(ui->ren);
+        double ms = ms_since(t);
+        if (ui->frame_no == 0)
+                ui->first_frame_ms = ms_since(ui->t0);
+        ui->frame_no++;
+        push_stat(&ui->frame_ms, &ui->n_frames, &ui->cap_frames, ms);
+        if (ui->tap_pending_t > 0) {
+                push_stat(&ui->tap_ms, &ui->n_taps, &ui->cap_taps,
+                          ms_since((Uint64)ui->tap_pending_t));
+                ui->tap_pending_t = 0;
+        }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+        return (x > y) - (x < y);
+}
+
+static double pct(double *v, int n, double p)
+{
+        if (n == 0)
+                return 0;
+        qsort(v, (size_t)n, sizeof(double), cmp_double);
+        int i = (int)ceil(p / 100.0 * n) - 1;
+        return v[i < 0 ? 0 : (i >= n ? n - 1 : i)];
+}
+
+static void write_stats(struct ui *ui)
+{
+        if (!ui->opt.stats_path)
+                return;
+        FILE *f = fopen(ui->opt.stats_path, "we");
+        if (!f)
+                return;
+        long hwm_kb = 0;
+        FILE *st = fopen("/proc/self/status", "re");
+        char line[256];
+        while (st && fgets(line, sizeof(line), st))
+                if (strncmp(line, "VmHWM:", 6) == 0)
+                        hwm_kb = strtol(line + 6, NULL, 10);
+        if (st)
+                fclose(st);
+        SDL_RendererInfo ri = {0};
+        SDL_GetRendererInfo(ui->ren, &ri);
+        fprintf(f,
+                "{\"renderer\":\"%s\",\"width\":%d,\"height\":%d,\"first_frame_ms\":%.2f,"
+                "\"frames\":%d,\"frame_ms_p50\":%.3f,\"frame_ms_p99\":%.3f,\"frame_ms_max\":%.3f,"
+                "\"taps\":%d,\"tap_ms_p50\":%.3f,\"tap_ms_max\":%.3f,\"textures\":%d,"
+                "\"texture_bytes\":%zu,\"photos\":%d,\"max_visible_cells\":%d,\"rss_hwm_kb\":%ld}\n",
+                ri.name ? ri.name : "?", ui->w, ui->h, ui->first_frame_ms, ui->n_frames,
+                pct(ui->frame_ms, ui->n_frames, 50), pct(ui->frame_ms, ui->n_frames, 99),
+                pct(ui->frame_ms, ui->n_frames, 100), ui->n_taps, pct(ui->tap_ms, ui->n_taps, 50),
+                pct(ui->tap_ms, ui->n_taps, 100), ui_texcache_count(ui->tex),
+                ui_texcache_bytes(ui->tex), app_kiosk_photo_count(ui->kiosk),
+                ui_grid_visible_cells(), hwm_kb);
+        fclose(f);
+}
+
+int ui_run(struct ui *ui)
+{
+        Uint64 last_frame = SDL_GetTicks64();
+        ui->pinch = 1.0f;
+        while (!ui->quit) {
+                int timeout = 250; /* session tick and the staff long-press */
+                if (ui->dirty || ui->animating || ui_texcache_queued(ui->tex) > 0) {
+                        Uint64 since = SDL_GetTicks64() - last_frame;
+                        timeout = since >= 16 ? 0 : (int)(16 - since);
+                }
+                if (ui->script) {
+                        int s = ui_script_step(ui, ui->script);
+                        if (s >= 0 && s < timeout)
+                                timeout = s;
+                        if (s < 0 && timeout > 16)
+                                timeout = 16;
+                        if (ui->quit)
+                                break;
+                }
+                SDL_Event ev;
+                if (SDL_WaitEventTimeout(&ev, timeout)) {
+                        int n = 0;
+                        do {
+                                if (ev.type != ui->wake_event)
+                                        handle_event(ui, &ev);
+                        } while (++n < 1024 && SDL_PollEvent(&ev));
+                }
+                drain_bus(ui);
+                app_kiosk_tick(ui->kiosk);
+                if (ui->corner_down_ticks && ui->pointer_down &&
+                    SDL_GetTicks64() - ui->corner_down_ticks >= 3000) {
+                        ui->corner_down_ticks = 0;
+                        ui->pointer_down = false;
+                        ui->pin[0] = '\0';
+                        ui->pin_result = 1;
+                        ui_go(ui, UI_SCREEN_STAFF);
+                }
+                Uint64 now = SDL_GetTicks64();
+                bool want = ui->dirty || ui->animating || ui_texcache_queued(ui->tex) > 0 ||
+                            ui->screenshot_name[0];
+                if (want && (now - last_frame >= 16 || ui->screenshot_name[0])) {
+                        float dt = (float)(now - last_frame) / 1000.0f;
+                        if (dt > 0.1f)
+                                dt = 0.1f;
+                        ui->dirty = false;
+                        draw_frame(ui, dt);
+                        last_frame = now;
+                }
+        }
+        write_stats(ui);
+        return ui->exit_code;
+}

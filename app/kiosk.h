@@ -1,0 +1,165 @@
+/* app/kiosk: the core the UI drives, like an mpv client: commands in, events
+ * out (on the app/bus), no core state visible. The UI reads snapshots through
+ * getters that copy under the core's lock.
+ *
+ * Commands never block on disk, network or printers: folder walks, thumbnails
+ * and PIN checks run on the core's threads (one walker, APP_KIOSK_WORKERS
+ * thumbnail workers) and report through the bus.
+ *
+ * What the core can do depends on which modules were built in (see
+ * app_kiosk_has): thumbnails need image/thumb, photo dates need image/probe,
+ * soft proofs need image/proof, orders need sync/store, printing needs the
+ * printer driver. A command whose module is missing returns
+ * APP_KIOSK_E_UNAVAILABLE and does nothing: no fake success, no fake orders.
+ *
+ * Threads: every app_kiosk_* function is called from one thread (the UI's);
+ * internally `state_lock` protects the photo list, selections, product choice
+ * and session; `job_lock` protects the thumbnail queue.
+ */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/bus.h"
+
+struct app_kiosk;
+
+enum app_kiosk_error {
+        APP_KIOSK_OK = 0,
+        APP_KIOSK_E_INVALID = -1,     /* bad argument */
+        APP_KIOSK_E_UNAVAILABLE = -2, /* the module this needs is not built in yet */
+        APP_KIOSK_E_NOMEM = -3,
+        APP_KIOSK_E_IO = -4,          /* a file or folder could not be read */
+        APP_KIOSK_E_STATE = -5,       /* not allowed now (no session, nothing selected) */
+        APP_KIOSK_E_NOT_FOUND = -6,   /* unknown photo index, SKU or paper */
+        _APP_KIOSK_E_MIN = -7,
+};
+/* Stable keyword ("unavailable", ...): the UI translates by keyword. */
+const char *app_kiosk_strerror(int err);
+
+enum app_kiosk_feature {
+        APP_KIOSK_HAS_THUMBS = 0,  /* image/thumb */
+        APP_KIOSK_HAS_PROBE,       /* image/probe: dates, sizes before thumbnails */
+        APP_KIOSK_HAS_PREVIEW,     /* image/proof soft proofs */
+        APP_KIOSK_HAS_ORDERS,      /* sync/store */
+        APP_KIOSK_HAS_PRINTER,     /* drivers/printer */
+        APP_KIOSK_HAS_PRICES,      /* a price list was loaded */
+        _APP_KIOSK_HAS_MAX,
+};
+
+#define APP_KIOSK_WORKERS 2         /* thumbnail threads: the 2 cores (DESIGN.md) */
+#define APP_KIOSK_MAX_PHOTOS 20000  /* per session: bounds memory of the list */
+#define APP_KIOSK_MAX_DEPTH 6       /* folder walk depth (DCIM/100CANON/...) */
+#define APP_KIOSK_MAX_PRODUCTS 16
+#define APP_KIOSK_MAX_PAPERS 4
+#define APP_KIOSK_MAX_REQUEST 512   /* thumbnails per request */
+#define APP_KIOSK_MAX_QTY 99
+#define APP_KIOSK_LOW_RES_DPI 150   /* below this the print looks soft: badge + warning */
+
+struct app_kiosk_config {
+        const char *data_dir;       /* store and spool (orders, when sync/store lands) */
+        const char *prices_path;    /* price list JSON (assets/demo/prices.json format); NULL none */
+        const char *staff_pin_path; /* Argon2id hash file (app/staff_pin.h); NULL: no staff PIN */
+        int64_t session_timeout_ms; /* 0: 120 s */
+        int64_t session_warning_ms; /* 0: 20 s */
+        int thumb_size;             /* longest side, 0: 256 */
+};
+
+struct app_kiosk *app_kiosk_new(const struct app_kiosk_config *cfg, struct app_bus *bus,
+                                char *errbuf, size_t errlen);
+/* Stops and joins the threads, frees everything. NULL-safe; returns NULL. */
+struct app_kiosk *app_kiosk_free(struct app_kiosk *k);
+bool app_kiosk_has(struct app_kiosk *k, enum app_kiosk_feature f);
+
+/* --- session --------------------------------------------------------------- */
+/* Start a customer session (ends and wipes any running one). */
+int app_kiosk_session_start(struct app_kiosk *k);
+/* End now ("start over"): cancels the walk and thumbnail jobs, wipes photos,
+ * selections and product choice. Idempotent. */
+void app_kiosk_session_end(struct app_kiosk *k);
+/* The customer did something: resets the inactivity clock. */
+void app_kiosk_activity(struct app_kiosk *k);
+/* Call a few times a second: posts APP_MSG_SESSION_WARNING once per second of
+ * the countdown and APP_MSG_SESSION_TIMEOUT (after wiping) at the end. */
+void app_kiosk_tick(struct app_kiosk *k);
+bool app_kiosk_session_active(struct app_kiosk *k);
+
+/* --- photo source ---------------------------------------------------------- */
+/* Walk `path` (regular files with image extensions, no symlinks, bounded
+ * depth and count) on the walker thread; posts APP_MSG_WALK_PROGRESS and
+ * APP_MSG_WALK_DONE. Replaces the current photo list. */
+int app_kiosk_open_folder(struct app_kiosk *k, const char *path);
+/* Test source: `count` synthetic photos with generated pixels (for the grid
+ * virtualisation test and the benchmark; never used by a customer flow). */
+int app_kiosk_open_synthetic(struct app_kiosk *k, int count);
+/* Ask for thumbnails of `indices` (the visible cells): drops older queued
+ * requests, returns the new generation (> 0) or a negative error. Results come
+ * as APP_MSG_THUMB_READY / APP_MSG_THUMB_FAILED with that generation. */
+int64_t app_kiosk_request_thumbs(struct app_kiosk *k, const int *indices, int n);
+
+struct app_kiosk_photo {
+        char name[64];        /* display name: sanitised, shortened */
+        char date[11];        /* "2023-06-01" when known, else "" */
+        int width, height;    /* oriented pixels, 0 until known */
+        int quantity;         /* 0 = not selected */
+        int rotate;           /* 0, 90, 180, 270 */
+        double crop_x, crop_y; /* crop centre, 0..1 of the rotated photo */
+        double crop_zoom;     /* 1 = largest frame of the product aspect */
+        bool borderless;
+};
+int app_kiosk_photo_count(struct app_kiosk *k);
+bool app_kiosk_walk_running(struct app_kiosk *k);
+int app_kiosk_photo_get(struct app_kiosk *k, int index, struct app_kiosk_photo *ret);
+
+/* --- selection and edit ---------------------------------------------------- */
+int app_kiosk_set_quantity(struct app_kiosk *k, int index, int quantity); /* 0..99 */
+int app_kiosk_set_crop(struct app_kiosk *k, int index, double cx, double cy, double zoom,
+                       int rotate, bool borderless);
+/* Effective print resolution of the photo's crop on the chosen product, in
+ * dots per inch; 0 when the photo size or product is not known. */
+int app_kiosk_effective_dpi(struct app_kiosk *k, int index);
+
+/* --- products, prices, summary ---------------------------------------------- */
+struct app_kiosk_paper {
+        char id[32];          /* "glossy" */
+        char name[48];        /* English name; the UI translates */
+        int64_t price_minor;  /* per print, integer minor units (cents) */
+};
+struct app_kiosk_product {
+        char sku[32];
+        char name[48];
+        int width_mm, height_mm;
+        int n_papers;
+        struct app_kiosk_paper papers[APP_KIOSK_MAX_PAPERS];
+};
+/* Copies up to `max` products; returns how many exist (0 without prices). */
+int app_kiosk_products(struct app_kiosk *k, struct app_kiosk_product *ret, int max);
+/* ISO 4217 code of the price list ("EUR"), "" without prices. */
+void app_kiosk_currency(struct app_kiosk *k, char ret[4]);
+int app_kiosk_choose_product(struct app_kiosk *k, const char *sku, const char *paper);
+
+struct app_kiosk_summary {
+        char sku[32], paper[32];
+        int photos;           /* photos selected */
+        int prints;           /* sum of quantities */
+        int64_t unit_minor;   /* price per print */
+        int64_t total_minor;  /* prints * unit, integer minor units */
+        char currency[4];
+};
+int app_kiosk_summary(struct app_kiosk *k, struct app_kiosk_summary *ret);
+
+/* --- preview, order, print ------------------------------------------------- */
+/* Soft-proofed preview of photo `index` (APP_MSG_PREVIEW_READY); needs image/proof. */
+int app_kiosk_request_preview(struct app_kiosk *k, int index, bool gamut_warning);
+/* Lock the order in the store (APP_MSG_ORDER_PLACED with the pickup code);
+ * needs sync/store. print_now also needs the printer driver. */
+int app_kiosk_place_order(struct app_kiosk *k, bool print_now);
+
+/* --- staff ----------------------------------------------------------------- */
+/* Check a staff PIN on a worker (Argon2id is slow on purpose); the result
+ * arrives as APP_MSG_STAFF_PIN (enum app_pin_result, wait_ms). */
+int app_kiosk_staff_pin_submit(struct app_kiosk *k, const char *pin);
+
+/* Monotonic clock in ms, the one every timeout in the core uses. */
+int64_t app_kiosk_now_ms(void);

@@ -1,0 +1,61 @@
+/* ui/screen_products: size and paper with prices, and the order summary with
+ * totals in integer minor units (computed by the core, formatted here). */
+#include <stdio.h>
+#include <string.h>
+
+#include "ui/ui.h"
+
+void ui_screen_products(struct ui *ui)
+{
+        struct app_kiosk_summary sum;
+        app_kiosk_summary(ui->kiosk, &sum);
+        struct ui_rect c = ui_top_bar(ui, _("Size and paper"), true);
+        int act;
+        c = ui_bottom_bar(ui, c, _("Back"), _("Next"), sum.sku[0] && sum.prints > 0, &act);
+        if (act < 0) {
+                ui_go(ui, UI_SCREEN_GRID);
+                return;
+        }
+        if (act > 0) {
+                ui_go(ui, UI_SCREEN_REVIEW);
+                return;
+        }
+        struct app_kiosk_product prods[APP_KIOSK_MAX_PRODUCTS];
+        int n = app_kiosk_products(ui->kiosk, prods, APP_KIOSK_MAX_PRODUCTS);
+        if (n == 0) {
+                ui_label(ui, _("No price list is loaded, so nothing can be ordered. Please ask staff."), c, 36, UI_CENTRE);
+                return;
+        }
+        float bh = ui_dp(ui, 120), g = ui_dp(ui, 16);
+        float sum_h = ui_dp(ui, 200);
+        float y = c.y;
+        for (int i = 0; i < n && i < APP_KIOSK_MAX_PRODUCTS && y + bh < c.y + c.h - sum_h; i++) {
+                ui_text(ui, prods[i].name, (struct ui_rect){c.x, y, c.w * 0.3f, bh}, 40, UI_FG, UI_LEFT, true, false);
+                int np = prods[i].n_papers;
+                float bw = (c.w * 0.7f - g * (np - 1)) / (np > 0 ? np : 1);
+                for (int j = 0; j < np; j++) {
+                        char label[96], money[32], id[40];
+                        ui_format_money(money, sizeof(money), prods[i].papers[j].price_minor, sum.currency);
+                        snprintf(label, sizeof(label), "%s  %s", _(prods[i].papers[j].name), money);
+                        snprintf(id, sizeof(id), "product-%d-%d", i, j);
+                        bool chosen = !strcmp(sum.sku, prods[i].sku) && !strcmp(sum.paper, prods[i].papers[j].id);
+                        if (ui_button(ui, id, label, (struct ui_rect){c.x + c.w * 0.3f + j * (bw + g), y, bw, bh}, chosen))
+                                app_kiosk_choose_product(ui->kiosk, prods[i].sku, prods[i].papers[j].id);
+                }
+                y += bh + g;
+        }
+        /* summary */
+        struct ui_rect sr = {c.x, c.y + c.h - sum_h, c.w, sum_h};
+        ui_fill(ui, sr, UI_PANEL);
+        char line[160], unit[32], total[32];
+        ui_format_money(unit, sizeof(unit), sum.unit_minor, sum.currency);
+        ui_format_money(total, sizeof(total), sum.total_minor, sum.currency);
+        if (sum.sku[0])
+                snprintf(line, sizeof(line), _("%d photos, %d prints x %s"), sum.photos, sum.prints, unit);
+        else
+                snprintf(line, sizeof(line), _("%d photos, %d prints: choose a size"), sum.photos, sum.prints);
+        float p = ui_dp(ui, 24);
+        ui_text(ui, line, (struct ui_rect){sr.x + p, sr.y, sr.w * 0.6f, sr.h}, 36, UI_FG, UI_LEFT, false, true);
+        snprintf(line, sizeof(line), _("Total %s"), total);
+        ui_text(ui, line, (struct ui_rect){sr.x + sr.w * 0.5f, sr.y, sr.w * 0.5f - p, sr.h}, 48, UI_ACCENT, UI_RIGHT, true, false);
+}

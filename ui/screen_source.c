@@ -1,0 +1,76 @@
+/* ui/screen_source: where the photos come from, with instructions for phones
+ * and progress while the core reads them. The device watcher (drivers/) has
+ * not landed, so a card or phone is not detected yet; --demo and --photos DIR
+ * offer a folder instead (said on screen, no pretence of a detected device). */
+#include <math.h>
+#include <stdio.h>
+
+#include "ui/ui.h"
+
+void ui_screen_source(struct ui *ui)
+{
+        struct ui_rect c = ui_top_bar(ui, _("Choose your photos"), true);
+        int act;
+        c = ui_bottom_bar(ui, c, _("Back"), NULL, false, &act);
+        if (act < 0) {
+                ui_start_over(ui);
+                return;
+        }
+        float gap = ui_dp(ui, 30);
+        float cw = ui->landscape ? (c.w - gap) / 2 : c.w;
+        float ch = ui->landscape ? c.h * 0.7f : (c.h - gap) * 0.36f;
+        struct ui_rect card = {c.x, c.y, cw, ch};
+        struct ui_rect phone = ui->landscape ? (struct ui_rect){c.x + cw + gap, c.y, cw, ch}
+                                             : (struct ui_rect){c.x, c.y + ch + gap, cw, ch};
+        ui_fill(ui, card, UI_PANEL);
+        ui_fill(ui, phone, UI_PANEL);
+        float p = ui_dp(ui, 30);
+        ui_text(ui, _("Memory card or USB stick"), (struct ui_rect){card.x + p, card.y + p, card.w - 2 * p, ui_dp(ui, 60)},
+                40, UI_ACCENT, UI_LEFT, true, false);
+        ui_label(ui, _("Insert it into the slot below the screen."),
+                 (struct ui_rect){card.x + p, card.y + p + ui_dp(ui, 80), card.w - 2 * p, ui_dp(ui, 120)}, 32, UI_LEFT);
+        /* Animated prompt: an arrow pointing down at the slot (frozen in scripted runs). */
+        float phase = ui->anim_frozen ? 0.0f : (float)(SDL_GetTicks64() % 1200) / 1200.0f;
+        float bob = ui_dp(ui, 30) * sinf(phase * 6.2832f);
+        float ax = card.x + card.w / 2, ay = card.y + card.h - ui_dp(ui, 180) + bob;
+        for (int i = 0; i < 60; i++) {
+                float wdt = ui_dp(ui, 120) * (1.0f - i / 60.0f);
+                ui_fill(ui, (struct ui_rect){ax - wdt / 2, ay + ui_dp(ui, 1.5f) * i, wdt, ui_dp(ui, 1.5f) + 1}, UI_ACCENT);
+        }
+        if (!ui->anim_frozen)
+                ui->animating = true;
+        ui_text(ui, _("Phone"), (struct ui_rect){phone.x + p, phone.y + p, phone.w - 2 * p, ui_dp(ui, 60)}, 40,
+                UI_ACCENT, UI_LEFT, true, false);
+        ui_label(ui, _("1. Connect your phone with the cable.\n2. Unlock it.\n3. iPhone: tap \"Trust this computer\".\n"
+                       "4. Android: choose \"File transfer\" or \"PTP\"."),
+                 (struct ui_rect){phone.x + p, phone.y + p + ui_dp(ui, 80), phone.w - 2 * p, ui_dp(ui, 230)},
+                 30, UI_LEFT);
+        float y = ui->landscape ? c.y + ch + gap : phone.y + ch + gap;
+        struct ui_rect status = {c.x, y, c.w, c.y + c.h - y};
+        if (app_kiosk_walk_running(ui->kiosk) || ui->walk_done) {
+                char s[128];
+                snprintf(s, sizeof(s), _("Reading photos... %d found"), ui->walk_found);
+                ui_text(ui, s, (struct ui_rect){status.x, status.y, status.w, ui_dp(ui, 80)}, 40, UI_FG, UI_CENTRE, true, false);
+                if (ui->walk_done && ui->walk_found == 0)
+                        ui_text(ui, _("No photos found there."), (struct ui_rect){status.x, status.y + ui_dp(ui, 90), status.w, ui_dp(ui, 60)},
+                                32, UI_WARN, UI_CENTRE, true, false);
+                else if (ui->walk_found > 0) {
+                        ui_go(ui, UI_SCREEN_GRID); /* the grid fills in as the walk goes on */
+                        return;
+                }
+                ui->animating = true; /* spinner-free, but poll the walk */
+        } else if (ui->opt.photos_dir || ui->opt.synthetic > 0) {
+                if (ui_button(ui, "demo-photos", ui->opt.demo ? _("Use the demo photos") : _("Open the photo folder"),
+                              (struct ui_rect){status.x + status.w / 2 - ui_dp(ui, 330), status.y, ui_dp(ui, 660), ui_dp(ui, 130)}, true)) {
+                        ui->walk_found = 0;
+                        ui->walk_done = false;
+                        int r = ui->opt.synthetic > 0 ? app_kiosk_open_synthetic(ui->kiosk, ui->opt.synthetic)
+                                                      : app_kiosk_open_folder(ui->kiosk, ui->opt.photos_dir);
+                        if (r != 0)
+                                snprintf(ui->message, sizeof(ui->message), "%s", _("The photos could not be read."));
+                }
+        } else {
+                ui_text(ui, _("Waiting for a card or phone..."), (struct ui_rect){status.x, status.y, status.w, ui_dp(ui, 80)},
+                        36, UI_DIM, UI_CENTRE, false, false);
+        }
+}

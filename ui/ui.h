@@ -1,0 +1,241 @@
+/* ui/: internal interface shared by the ui/ files (not used outside ui/).
+ *
+ * Immediate-mode widgets: every frame each screen draws its widgets and asks
+ * "was I tapped?"; a tap is recorded from the input events before the frame
+ * and consumed by the first widget that contains it. Widgets register their id
+ * and rectangle every frame so the script player can tap them by id, which
+ * keeps test scripts independent of window size and orientation.
+ *
+ * Units: layout is in dp; 1 dp = (short side of the window) / 1080 px, so a
+ * 100 dp button is 100 px tall on a 1080p display in either orientation
+ * (>= 9 mm on a 21.5" panel). Only the main thread touches any of this.
+ */
+#pragma once
+#include <SDL.h>
+#include <SDL_ttf.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "app/bus.h"
+#include "app/kiosk.h"
+#include "app/staff_pin.h"
+
+struct ui_texcache;
+struct ui_script;
+
+enum ui_screen {
+        UI_SCREEN_ATTRACT = 0,
+        UI_SCREEN_SOURCE,
+        UI_SCREEN_GRID,
+        UI_SCREEN_EDIT,
+        UI_SCREEN_PRODUCTS,
+        UI_SCREEN_REVIEW,
+        UI_SCREEN_CHECKOUT,
+        UI_SCREEN_PRINTING,
+        UI_SCREEN_STAFF,
+        _UI_SCREEN_MAX,
+};
+const char *ui_screen_name(enum ui_screen s);
+
+struct ui_rect { float x, y, w, h; }; /* in px */
+
+#define UI_MAX_HITS 256
+struct ui_hit { char id[40]; SDL_Rect r; };
+
+struct ui_scroll {
+        float offset;       /* px scrolled, >= 0 */
+        float velocity;     /* px/s, from the last drag; decays (fling) */
+        float max;          /* content height - viewport height */
+        bool dragging;
+};
+
+enum { UI_FONT_SIZES = 8 };
+
+struct ui_options {
+        int width, height;
+        bool fullscreen, demo, portrait;
+        const char *screenshot_dir;
+        const char *script_path;
+        const char *stats_path;
+        const char *photos_dir;   /* photo folder for "use the demo photos" / --photos */
+        int synthetic;            /* > 0: synthetic photo source of this size (tests, bench) */
+        const char *data_dir;
+        const char *prices_path;
+        const char *staff_pin_path;
+        int session_timeout_s;
+};
+
+struct ui {
+        struct ui_options opt;
+        SDL_Window *win;
+        SDL_Renderer *ren;
+        Uint32 wake_event;        /* SDL_RegisterEvents type for the bus wakeup */
+        SDL_atomic_t wake_pending;
+        struct app_bus *bus;
+        struct app_kiosk *kiosk;
+        struct ui_texcache *tex;
+        struct ui_script *script;
+
+        int w, h;                 /* output size in px */
+        float dp;                 /* px per dp */
+        bool landscape;
+        struct { int px; TTF_Font *font; TTF_Font *bold; } fonts[UI_FONT_SIZES];
+        int n_fonts;
+
+        enum ui_screen screen, prev_screen;
+        bool dirty;               /* redraw needed */
+        bool animating;           /* a screen wants frames (fling, pulse) */
+        bool anim_frozen;         /* scripted runs: decorative animation fixed */
+        bool quit;
+        uint64_t frame_no;
+        float frame_dt;           /* seconds since the previous frame (<= 0.1) */
+        Uint64 t0;                /* start, for stats */
+
+        /* input this frame */
+        bool tap_valid;
+        float tap_x, tap_y;
+        bool pointer_down;
+        float down_x, down_y, ptr_x, ptr_y, last_y;
+        Uint64 down_ticks, last_move_ticks;
+        bool drag_moved;
+        float drag_dy;            /* pointer y movement since the last frame (drags) */
+        float fling_v;            /* smoothed pointer y velocity, px/s */
+        float wheel_y;            /* wheel steps this frame */
+        float pinch;              /* pinch scale factor this frame (1 = none) */
+        int fingers;
+
+        struct ui_hit hits[UI_MAX_HITS];
+        int n_hits;
+
+        /* screen state (the core owns customer data; this is only view state) */
+        int lang;                 /* 0 English, 1 German */
+        int seconds_left;         /* > 0 while the timeout warning shows */
+        int walk_found;
+        bool walk_done;
+        char message[160];        /* a notice to show on the current screen */
+        int edit_index;
+        struct ui_scroll grid_scroll, review_scroll;
+        int grid_cols;
+        int64_t thumb_generation;
+        int thumbs_outstanding;   /* requested, not yet answered */
+        char order_code[32];
+        int print_done, print_total;
+        bool printer_problem;
+        char pin[16];
+        int pin_result;           /* last APP_MSG_STAFF_PIN result, 1 = none yet */
+        int64_t pin_wait_ms;
+        bool pin_checking;
+        bool staff_ok;
+        bool gamut_warning;
+        int sel_product, sel_paper;
+
+        /* long-press detector for the staff corner */
+        Uint64 corner_down_ticks;
+
+        char screenshot_name[64]; /* taken after the next frame is drawn */
+        int exit_code;
+        /* stats */
+        double *frame_ms;
+        int n_frames, cap_frames;
+        double first_frame_ms;
+        double tap_pending_t;     /* ticks of the last tap waiting for its frame */
+        double *tap_ms;
+        int n_taps, cap_taps;
+};
+
+/* ui.c */
+struct ui *ui_new(const struct ui_options *opt, char *err, size_t errlen);
+struct ui *ui_free(struct ui *ui);
+int ui_run(struct ui *ui);
+void ui_go(struct ui *ui, enum ui_screen s);
+float ui_dp(const struct ui *ui, float dp);
+void ui_start_over(struct ui *ui);
+
+/* i18n.c: gettext catalogues (.mo) loaded at start, switched at run time */
+int ui_i18n_load(void);
+void ui_i18n_set_lang(int lang); /* 0 English (source strings), 1 German */
+const char *ui_tr(const char *msgid) __attribute__((format_arg(1)));
+void ui_i18n_free(void);
+#define _(s) ui_tr(s)
+#define N_(s) (s)
+
+/* text.c */
+int ui_text_init(struct ui *ui, char *err, size_t errlen);
+void ui_text_done(struct ui *ui);
+/* Draw UTF-8 text; align 0 left, 1 centre, 2 right inside r (vertically
+ * centred); wraps within r->w when wrap. Returns the height drawn in px. */
+enum { UI_LEFT = 0, UI_CENTRE = 1, UI_RIGHT = 2 };
+float ui_text(struct ui *ui, const char *s, struct ui_rect r, float size_dp, SDL_Color c,
+              int align, bool bold, bool wrap);
+void ui_text_flush_cache(void);
+
+/* widgets.c */
+extern const SDL_Color UI_BG, UI_FG, UI_ACCENT, UI_ACCENT_FG, UI_PANEL, UI_DIM, UI_WARN, UI_OK;
+void ui_fill(struct ui *ui, struct ui_rect r, SDL_Color c);
+void ui_frame(struct ui *ui, struct ui_rect r, SDL_Color c, float thick_dp);
+void ui_label(struct ui *ui, const char *s, struct ui_rect r, float size_dp, int align);
+/* Draws a button; true when tapped this frame. id is for scripts ("next"). */
+bool ui_button(struct ui *ui, const char *id, const char *label, struct ui_rect r, bool primary);
+bool ui_button_enabled(struct ui *ui, const char *id, const char *label, struct ui_rect r,
+                       bool primary, bool enabled);
+/* An invisible tap area (grid cells). */
+bool ui_hit_area(struct ui *ui, const char *id, struct ui_rect r);
+void ui_register_hit(struct ui *ui, const char *id, struct ui_rect r);
+bool ui_tap_in(struct ui *ui, struct ui_rect r); /* consumes the tap */
+/* Top bar with title and "Start over"; returns the content rect below it. */
+struct ui_rect ui_top_bar(struct ui *ui, const char *title, bool start_over);
+/* Bottom bar with Back / Next; returns the content rect above it and writes
+ * what was tapped: -1 back, +1 next, 0 nothing. */
+struct ui_rect ui_bottom_bar(struct ui *ui, struct ui_rect content, const char *back_label,
+                             const char *next_label, bool next_enabled, int *ret_action);
+void ui_format_money(char *buf, size_t n, int64_t minor, const char *currency);
+/* Inertial scrolling: feed drags and wheel for rect r; advance per frame. */
+void ui_scroll_update(struct ui *ui, struct ui_scroll *s, struct ui_rect r, float dt);
+void ui_draw_qr(struct ui *ui, const char *text, struct ui_rect r);
+
+/* texcache.c: photo textures, LRU with a byte bound and a per-frame upload budget */
+#define UI_TEX_BUDGET_BYTES (96u << 20) /* GPU/CPU memory for thumbnails */
+#define UI_TEX_UPLOADS_PER_FRAME 12     /* keeps a frame under ~4 ms of uploads */
+struct ui_texcache *ui_texcache_new(size_t max_bytes);
+struct ui_texcache *ui_texcache_free(struct ui_texcache *c);
+/* Take a THUMB_READY message's pixels (ownership moves into the cache queue). */
+void ui_texcache_offer(struct ui_texcache *c, int index, uint8_t *pixels, int w, int h, int stride);
+/* Upload up to the budget; returns how many were uploaded. */
+int ui_texcache_upload(struct ui_texcache *c, SDL_Renderer *ren, int budget);
+/* Texture for photo index or NULL; marks it used this frame. */
+SDL_Texture *ui_texcache_get(struct ui_texcache *c, int index, int *ret_w, int *ret_h);
+bool ui_texcache_known(struct ui_texcache *c, int index); /* uploaded or queued */
+void ui_texcache_clear(struct ui_texcache *c);
+size_t ui_texcache_bytes(struct ui_texcache *c);
+int ui_texcache_count(struct ui_texcache *c);
+int ui_texcache_queued(struct ui_texcache *c);
+void ui_texcache_mark_failed(struct ui_texcache *c, int index);
+bool ui_texcache_failed(struct ui_texcache *c, int index);
+
+/* script.c: --script FILE (synthetic input for tests and benchmarks) */
+struct ui_script *ui_script_load(const char *path, char *err, size_t errlen);
+struct ui_script *ui_script_free(struct ui_script *s);
+/* Run due steps; returns the ms until the next step (or -1 when waiting on a
+ * condition checked every frame). Sets ui->quit at the end. */
+int ui_script_step(struct ui *ui, struct ui_script *s);
+bool ui_script_busy(struct ui *ui); /* walk, thumbnails or fling still running */
+void ui_screenshot(struct ui *ui, const char *name);
+
+/* screens */
+void ui_screen_attract(struct ui *ui);
+void ui_screen_source(struct ui *ui);
+void ui_screen_grid(struct ui *ui);
+void ui_screen_edit(struct ui *ui);
+void ui_screen_products(struct ui *ui);
+void ui_screen_review(struct ui *ui);
+void ui_screen_checkout(struct ui *ui);
+void ui_screen_printing(struct ui *ui);
+void ui_screen_staff(struct ui *ui);
+/* Draw photo `index`'s thumbnail in r: cover (fill, crop) or fit; a placeholder
+ * while it loads. Returns the drawn image rect (fit) or r. */
+struct ui_rect ui_draw_photo(struct ui *ui, int index, struct ui_rect r, bool cover);
+/* Pixels a print needs at APP_KIOSK_LOW_RES_DPI on the smallest product's long side. */
+bool ui_photo_low_res(struct ui *ui, const struct app_kiosk_photo *p);
+/* grid model (screen_grid.c), exposed for the virtualisation test */
+void ui_grid_reset(void);
+int ui_grid_visible_cells(void); /* cells drawn in the last frame */
