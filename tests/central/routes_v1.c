@@ -729,6 +729,12 @@ void pc_route_v1(struct pc_server *s, struct MHD_Connection *c, struct pc_reques
                 pc_sleep_ms(q->fault.ms);
         if (authenticate(s, c, q, r) < 0)
                 return;
+        /* PATCH reports its own 413 after the upload checks (tus order). */
+        if (q->too_big && strcmp(m, "PATCH") != 0) {
+                pc_reply_error(r, 413, "body-too-large", "a JSON body may hold at most %d bytes",
+                               PC_MAX_JSON_BODY);
+                return;
+        }
         if (strcmp(p, "/v1/uploads") == 0) {
                 if (strcmp(m, "OPTIONS") == 0) {
                         tus_options(s, r);

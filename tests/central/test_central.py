@@ -533,6 +533,8 @@ def test_invalid_orders_are_422_invalid_order(srv):
     for what, o, key in bad:
         st, h, body = post_order(srv, o, key=key if key is not None else o.get("order_id", "x"))
         eq((st, err_code(body)), (422, "invalid-order"), what)
+    st, h, body = post_order(srv, base, raw_body=b" " * (1024 * 1024 + 1))
+    eq((st, err_code(body)), (413, "body-too-large"), "body over 1 MiB")
     for raw in (b"{not json", b"[1,2]", b"", b'{"order_id":"a","order_id":"b"}'):
         st, h, body = post_order(srv, base, raw_body=raw)
         eq((st, err_code(body)), (422, "invalid-order"), "body %r" % raw)
