@@ -38,7 +38,12 @@ int img__ini_open(const char *data, size_t len, size_t max, GKeyFile **ret,
         if (memchr(data, '\0', len))
                 return img_fail(err, IMG_E_INVALID, "NUL byte in text");
         const char *p = data, *end = data + len;
-        for (int line = 1; p < end; line++) {
+        /* GKeyFile silently merges repeated groups and keys (last wins): a
+         * repeated SKU or key must be an error instead, so track them here. */
+        GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        char *group = g_strdup("");
+        int rc = IMG_OK;
+        for (int line = 1; p < end && !rc; line++) {
                 const char *e = line_end(p, end);
                 const char *s = p;
                 while (s < e && (*s == ' ' || *s == '\t' || *s == '\r'))
@@ -50,18 +55,39 @@ int img__ini_open(const char *data, size_t len, size_t max, GKeyFile **ret,
                         if (*s == '[') {
                                 if (t[-1] != ']' || t - s < 3 ||
                                     memchr(s + 1, '[', (size_t)(t - s - 1)) ||
-                                    memchr(s + 1, ']', (size_t)(t - s - 2)))
-                                        return img_fail(err, IMG_E_INVALID,
-                                                        "line %d: malformed [group] header", line);
+                                    memchr(s + 1, ']', (size_t)(t - s - 2))) {
+                                        rc = img_fail(err, IMG_E_INVALID,
+                                                      "line %d: malformed [group] header", line);
+                                        break;
+                                }
+                                g_free(group);
+                                group = g_strndup(s + 1, (gsize)(t - s - 2));
+                                if (!g_hash_table_add(seen, g_strdup_printf("[%s]", group)))
+                                        rc = img_fail(err, IMG_E_INVALID,
+                                                      "line %d: duplicate [%.60s]", line, group);
                         } else {
                                 const char *eq = memchr(s, '=', (size_t)(t - s));
-                                if (!eq || eq == s)
-                                        return img_fail(err, IMG_E_INVALID,
-                                                        "line %d: expected key=value", line);
+                                if (!eq || eq == s) {
+                                        rc = img_fail(err, IMG_E_INVALID,
+                                                      "line %d: expected key=value", line);
+                                        break;
+                                }
+                                const char *ke = eq;
+                                while (ke > s && (ke[-1] == ' ' || ke[-1] == '\t'))
+                                        ke--;
+                                char *k = g_strdup_printf("%s\n%.*s", group, (int)(ke - s), s);
+                                if (!g_hash_table_add(seen, k))
+                                        rc = img_fail(err, IMG_E_INVALID,
+                                                      "line %d: duplicate key %.*s", line,
+                                                      (int)(ke - s > 40 ? 40 : ke - s), s);
                         }
                 }
                 p = e < end ? e + 1 : end;
         }
+        g_free(group);
+        g_hash_table_destroy(seen);
+        if (rc)
+                return rc;
         GKeyFile *kf = g_key_file_new();
         GError *gerr = NULL;
         if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &gerr)) {
