@@ -901,6 +901,108 @@ def test_admin_store_counts_received_and_applied_for_assets(srv):
     eq((a["asset_id"], a["size"], a["received"], a["applied"]), (sha, 10000, 5, 3), "asset row")
 
 
+# ---- torture: many kiosk-like clients through random faults ----------------------
+
+NET_ERRORS = (OSError, http.client.HTTPException, ValueError, KeyError)
+
+
+def retrying(fn, attempts=80):
+    """Contract retry rules, compressed: network error, 5xx, 409 -> retry."""
+    for _ in range(attempts):
+        try:
+            st, h, body = fn()
+        except NET_ERRORS:
+            time.sleep(0.01)
+            continue
+        if st >= 500 or st == 409 or st == 429:
+            time.sleep(0.01)
+            continue
+        return st, h, body
+    raise AssertionError("no answer after %d attempts" % attempts)
+
+
+def robust_upload(srv, data, chunk=4096):
+    for _ in range(60):
+        st, h, body = retrying(lambda: srv.create(data))
+        if st == 200:
+            return json.loads(body)["asset_id"]
+        eq(st, 201, "create")
+        loc, off = h["location"], 0
+        for _ in range(200):
+            try:
+                st, h, body = srv.patch(loc, off, data[off:off + chunk])
+                if st == 204:
+                    off = int(h["upload-offset"])
+                    if off == len(data):
+                        return h["x-asset-id"]
+                    continue
+            except NET_ERRORS:
+                pass
+            try:  # lost or refused answer: ask where the upload stands
+                st, h, body = srv.tus("HEAD", loc)
+            except NET_ERRORS:
+                continue
+            if st == 200 and h.get("x-asset-id"):
+                return h["x-asset-id"]
+            if st == 200:
+                off = int(h["upload-offset"])
+            elif st in (404, 410):
+                break
+    raise AssertionError("upload never completed")
+
+
+def test_concurrent_clients_through_faults_apply_everything_once(srv):
+    n_clients = int(os.environ.get("PK_CENTRAL_TORTURE_CLIENTS", "6"))
+    n_orders = int(os.environ.get("PK_CENTRAL_TORTURE_ORDERS", "4"))
+    eq(srv.admin("POST", "/admin/reset")[0], 200, "reset")
+    rules = []
+    for route in ("POST /v1/uploads", "PATCH /v1/uploads/*", "HEAD /v1/uploads/*", "POST /v1/orders",
+                  "POST /v1/orders/*/events"):
+        for action in ("drop-before", "drop-after", "truncate", "garbage"):
+            rules.append({"route": route, "action": action, "p": 0.06})
+        rules.append({"route": route, "action": "status", "status": 503, "retry_after": 0, "p": 0.06})
+    set_faults(srv, rules)
+    done, errors = [], []
+
+    def client(i):
+        try:
+            for j in range(n_orders):
+                photo = robust_upload(srv, os.urandom(9000 + i * 100 + j))
+                master = robust_upload(srv, os.urandom(12000 + i * 100 + j), chunk=5000)
+                o = make_order(str(uuid.uuid4()), "k1", photo, master)
+                st, h, body = retrying(lambda: post_order(srv, o))
+                assert st in (200, 201), (st, body)
+                e = event("printed", ts_now())
+                st, h, body = retrying(lambda: post_event(srv, o["order_id"], e))
+                assert st in (200, 201), (st, body)
+                done.append((o["order_id"], e["event_id"], photo, master))
+        except Exception:
+            errors.append(traceback.format_exc())
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(n_clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    fired = sum(hits(srv))
+    set_faults(srv, [])
+    assert not errors, errors[0]
+    store = srv.store()
+    orders = {o["order_id"]: o for o in store["orders"]}
+    events = {e["event_id"]: e for e in store["events"]}
+    assets = {a["asset_id"]: a for a in store["assets"]}
+    eq(len(orders), n_clients * n_orders, "orders stored")
+    for oid, eid, photo, master in done:
+        eq((orders[oid]["applied"], orders[oid]["state"]), (1, "printed"), "order applied once")
+        eq(events[eid]["applied"], 1, "event applied once")
+        assert photo in assets and master in assets
+    for a in assets.values():
+        _, h, body = srv.req("GET", "/v1/assets/" + a["asset_id"])
+        eq(hashlib.sha256(body).hexdigest(), a["sha256"], "stored bytes match")
+    assert fired > 0, "faults fired"
+    print("     %d clients x %d orders, %d faults fired" % (n_clients, n_orders, fired))
+
+
 GROUPS = {
     "auth": [test_python_signer_reproduces_contract_example, test_signed_request_is_accepted,
              test_timestamp_missing_malformed_or_skewed_is_clock_skew_with_date,
@@ -920,6 +1022,7 @@ GROUPS = {
                test_event_on_unknown_order_404_and_unknown_type_422],
     "pickups": [test_pickups_page_by_50_oldest_first_with_cursor, test_pickups_page_stays_under_512_kib,
                 test_admin_pickup_needs_app_channel_and_held_assets, test_admin_reset_empties_store_keeps_faults],
+    "torture": [test_concurrent_clients_through_faults_apply_everything_once],
     "faults": [test_fault_rules_are_validated_listed_and_counted, test_probability_is_seeded,
                test_same_seed_gives_the_same_rolls,
                test_drop_before_closes_without_applying, test_drop_after_applies_then_closes,
