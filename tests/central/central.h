@@ -92,7 +92,7 @@ struct pc_reply {
         const char *content_type;
         int nh;
         char hname[PC_MAX_REPLY_HEADERS][32];
-        char hval[PC_MAX_REPLY_HEADERS][256];
+        char hval[PC_MAX_REPLY_HEADERS][512]; /* fits the longest Upload-Metadata */
 };
 
 /* reply helpers (server.c) */

@@ -415,6 +415,18 @@ def test_whole_file_mismatch_deletes_the_upload(srv):
     assert not [a for a in srv.store()["assets"] if a["sha256"] == hashlib.sha256(data).hexdigest()]
 
 
+def test_head_returns_the_metadata_it_was_given(srv):
+    data = os.urandom(100)
+    ct = "image/" + "x" * 121  # the longest content-type accepted (127 bytes)
+    meta = {"sha256": hashlib.sha256(data).hexdigest(), "kind": "master", "content-type": ct}
+    st, h, _ = srv.tus("POST", "/v1/uploads", headers={"Upload-Length": "100", "Upload-Metadata": ",".join(
+        "%s %s" % (k, b64(v.encode())) for k, v in meta.items())})
+    eq(st, 201, "create")
+    st, h, _ = srv.tus("HEAD", h["location"])
+    got = dict(p.split(" ") for p in h["upload-metadata"].split(","))
+    eq({k: base64.b64decode(v).decode() for k, v in got.items()}, meta, "Upload-Metadata round trip")
+
+
 def test_unknown_upload_is_404(srv):
     for m in ("HEAD", "PATCH"):
         st, h, _ = (srv.tus("HEAD", "/v1/uploads/0123456789abcdef") if m == "HEAD"
@@ -1012,6 +1024,7 @@ GROUPS = {
              test_admin_is_unsigned],
     "tus": [test_options_advertises_tus, test_other_tus_version_is_412, test_creation_checks_length_and_metadata,
             test_full_upload_with_chunks_conflict_resume_and_checksums, test_whole_file_mismatch_deletes_the_upload,
+            test_head_returns_the_metadata_it_was_given,
             test_unknown_upload_is_404, test_expired_upload_is_410_and_oversized_chunk_413,
             test_asset_download_with_etag_and_ranges],
     "orders": [test_order_created_then_same_body_any_key_order_is_200,
