@@ -15,6 +15,8 @@ set -euo pipefail
 OUT=${1:?usage: make-test-corpus.sh OUTDIR}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ICCDIR=${PK_ICC_DIR:-/usr/share/color/argyll/ref}
+# Source size; expected.tsv assumes the default. The fuzz seeds use a tiny one.
+SIZE=${PK_CORPUS_SIZE:-600x400}
 
 if [ -f "$OUT/.stamp" ] && [ "$OUT/.stamp" -nt "$HERE/make-test-corpus.sh" ] &&
    [ "$OUT/.stamp" -nt "$HERE/expected.tsv" ]; then
@@ -36,9 +38,9 @@ ex() { exiftool -q -q -overwrite_original -n "$@"; }
 # Upright source, 600x400 (landscape 3:2): quadrants red (top-left), green
 # (top-right), blue (bottom-left), white (bottom-right), a dark diagonal band so
 # no symmetry maps it onto itself. 16-bit variant for the 16-bit PNG.
-python3 - "$W" <<'PY'
+python3 - "$W" "$SIZE" <<'PY'
 import sys, struct
-w, h = 600, 400
+w, h = (int(v) for v in sys.argv[2].split('x'))
 out = sys.argv[1]
 def px(x, y):
     if abs((x * h) // w - y) < 12:        # diagonal band, top-left to bottom-right
