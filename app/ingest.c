@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <vips/vips.h>
 
 #include "app/ingest_walk.h"
 #include "app/name_sanitise.h"
@@ -295,6 +296,7 @@ static void *walker_main(void *arg)
         pthread_cond_broadcast(&s->work_cond);
         maybe_finished(s);
         pthread_mutex_unlock(&s->items_lock);
+        vips_thread_shutdown(); /* the probe ran libvips on this thread */
         return NULL;
 }
 
@@ -393,6 +395,7 @@ static void *worker_main(void *arg)
         }
         pthread_cond_broadcast(&s->work_cond);
         pthread_mutex_unlock(&s->items_lock);
+        vips_thread_shutdown(); /* libvips' per-thread buffers */
         return NULL;
 }
 
