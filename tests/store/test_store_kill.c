@@ -167,9 +167,10 @@ static void transitions_are_all_or_nothing_under_sigkill(void **state)
                 assert_true(pid >= 0);
                 if (pid == 0)
                         child_main(f->dir, photo);
-                /* 2..40 ms: long enough to get past open, short enough to land inside
-                 * the state machine's transactions. */
-                struct timespec ts = { 0, (long)(2 + r % 39) * 1000000L };
+                /* 5..150 ms: one order's whole life takes ~50-100 ms of WAL+FULL
+                 * commits on a shared disk, so kills land in every phase (open,
+                 * create, lock, transitions, reprint) and children make progress. */
+                struct timespec ts = { 0, (long)(5 + r % 146) * 1000000L };
                 nanosleep(&ts, NULL);
                 kill(pid, SIGKILL);
                 int status = 0;
@@ -179,7 +180,9 @@ static void transitions_are_all_or_nothing_under_sigkill(void **state)
                 orders = check_invariants(f->dir);
         }
         print_message("%d kills, %zu orders checked\n", iterations, orders);
-        assert_true(orders > 0);
+        /* The children must have got somewhere, or the test proved nothing. */
+        if (orders < (size_t)iterations / 4)
+                fail_msg("only %zu orders after %d kills: children made no progress", orders, iterations);
         assert_int_equal(store_open(f->dir, &f->s, NULL), 0);
 }
 
