@@ -52,10 +52,20 @@ chown root:lp "$dir/spool"
 chmod 0710 "$dir/spool"
 chmod 1770 "$dir/spool/tmp"
 
-# A free TCP port on 127.0.0.1 (the kernel picks; a tiny race remains, which the
-# readiness checks below turn into a clear failure).
+# A free TCP port on 127.0.0.1: random in 20000..60999, nothing answering on
+# it. A race with another process remains; the readiness checks below turn it
+# into a retry with another port. (Pure bash: a python3 per port costs seconds
+# on a loaded CI machine.)
 free_port() {
-        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+        local p
+        for _ in $(seq 1 50); do
+                p=$((20000 + (RANDOM * 32768 + RANDOM) % 41000))
+                if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+                        echo "$p"
+                        return 0
+                fi
+        done
+        return 1
 }
 
 wait_for() { # wait_for TRIES CMD...: poll every 0.1 s, bounded
@@ -90,34 +100,42 @@ export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$dir/dbus.sock"
 wait_for 50 test -S "$dir/dbus.sock" || { echo "cups-up: dbus-daemon did not start" >&2; exit 1; }
 
 # --- ippeveprinter instances ---------------------------------------------------
-queues=""
-envlines=""
-for i in $(seq 1 "$n"); do
-        q=pk$i
-        pdir=$dir/printers/$q
+# All are launched first and waited for afterwards: startup is dominated by
+# process start-up, which overlaps.
+declare -A port_of pid_of
+launch_printer() { # launch_printer QUEUE
+        local q=$1 pdir=$dir/printers/$1
         mkdir -p "$pdir/spool"
+        port_of[$q]=$(free_port)
+        # -s 10,10: a colour printer, which ippeveprinter gives photo sizes and
+        # a borderless 4x6 glossy tray; -f: what a photo printer takes.
+        PK_PEER_PRINTER_DIR=$pdir setsid ippeveprinter -n localhost -p "${port_of[$q]}" -r off -k \
+                -d "$pdir/spool" -s 10,10 -M PrintKiosk -m "Test Photo" \
+                -f image/jpeg,image/png,image/pwg-raster,image/urf \
+                -c "$here/ippeve-command.sh" "$q" \
+                </dev/null >"$dir/log/ippeveprinter-$q.log" 2>&1 &
+        pid_of[$q]=$!
+        echo "PK_IPPEVE_PID_$q=${pid_of[$q]}" >> "$dir/pids"
+}
+queues=""
+for i in $(seq 1 "$n"); do
+        queues="$queues${queues:+ }pk$i"
+        launch_printer "pk$i"
+done
+envlines=""
+for q in $queues; do
         started=0
         for _attempt in 1 2 3; do
-                port=$(free_port)
-                # -s 10,10: a colour printer, which ippeveprinter gives photo sizes
-                # and a borderless 4x6 glossy tray; -f: what a photo printer takes.
-                PK_PEER_PRINTER_DIR=$pdir setsid ippeveprinter -n localhost -p "$port" -r off -k \
-                        -d "$pdir/spool" -s 10,10 -M PrintKiosk -m "Test Photo" \
-                        -f image/jpeg,image/png,image/pwg-raster,image/urf \
-                        -c "$here/ippeve-command.sh" "$q" \
-                        </dev/null >"$dir/log/ippeveprinter-$q.log" 2>&1 &
-                pid=$!
-                if wait_for 50 ipptool -T 2 "ipp://localhost:$port/ipp/print" get-printer-attributes.test; then
+                if wait_for 100 ipptool -T 2 "ipp://localhost:${port_of[$q]}/ipp/print" get-printer-attributes.test; then
                         started=1
                         break
                 fi
-                kill "$pid" 2>/dev/null || true
+                kill "${pid_of[$q]}" 2>/dev/null || true # e.g. the port was taken meanwhile
+                launch_printer "$q"
         done
         [ "$started" = 1 ] || { echo "cups-up: ippeveprinter $q did not start" >&2; exit 1; }
-        echo "PK_IPPEVE_PID_$q=$pid" >> "$dir/pids"
-        queues="$queues${queues:+ }$q"
-        envlines+="PK_PRINTER_${q}_URI=ipp://localhost:$port/ipp/print"$'\n'
-        envlines+="PK_PRINTER_${q}_DIR=$pdir"$'\n'
+        envlines+="PK_PRINTER_${q}_URI=ipp://localhost:${port_of[$q]}/ipp/print"$'\n'
+        envlines+="PK_PRINTER_${q}_DIR=$dir/printers/$q"$'\n'
 done
 
 # --- cupsd as lp ------------------------------------------------------------------
@@ -189,9 +207,14 @@ done
 echo "PK_CUPSD_PID=$cupsd_pid" >> "$dir/pids"
 export CUPS_SERVER="127.0.0.1:$cups_port"
 
+# lpadmin -m everywhere asks the printer for its attributes: run them together.
+lp_pids=""
 for q in $queues; do
-        uri=$(printf '%s' "$envlines" | sed -n "s|^PK_PRINTER_${q}_URI=||p")
-        lpadmin -p "$q" -v "$uri" -m everywhere -E
+        lpadmin -p "$q" -v "ipp://localhost:${port_of[$q]}/ipp/print" -m everywhere -E &
+        lp_pids="$lp_pids $!"
+done
+for p in $lp_pids; do
+        wait "$p" || { echo "cups-up: lpadmin failed" >&2; exit 1; }
 done
 for q in $queues; do
         wait_for 100 sh -c "lpstat -p $q | grep -q 'is idle'" ||
