@@ -53,7 +53,24 @@ void img_sanitise_ascii(const char *in, char *out, size_t outlen)
         out[o] = '\0';
 }
 
-int img_vips_fail(struct img_errbuf *err, int code, const char *what)
+/* Replace every occurrence of `name` in s (in place) with "<file>". */
+static void hide_name(char *s, size_t cap, const char *name)
+{
+        size_t nl = name ? strlen(name) : 0;
+        if (nl < 3)
+                return;
+        for (int guard = 0; guard < 8; guard++) {
+                char *hit = strstr(s, name);
+                if (!hit)
+                        return;
+                char rest[160];
+                snprintf(rest, sizeof(rest), "%s", hit + nl);
+                size_t at = (size_t)(hit - s);
+                snprintf(s + at, cap - at, "<file>%s", rest);
+        }
+}
+
+int img_vips_fail(struct img_errbuf *err, int code, const char *path, const char *what)
 {
         /* libvips' error buffer is process-wide: take the first line only, and
          * classify truncation by libjpeg/libpng/libheif wording. */
@@ -63,11 +80,15 @@ int img_vips_fail(struct img_errbuf *err, int code, const char *what)
                 size_t n = strcspn(buf, "\n");
                 char raw[160];
                 snprintf(raw, sizeof(raw), "%.*s", (int)(n < sizeof(raw) ? n : sizeof(raw) - 1), buf);
+                const char *base = path ? strrchr(path, '/') : NULL;
+                hide_name(raw, sizeof(raw), path);
+                hide_name(raw, sizeof(raw), base ? base + 1 : path);
                 img_sanitise_ascii(raw, first, sizeof(first));
         }
         vips_error_clear();
         if (strstr(first, "runcat") || strstr(first, "remature end") || strstr(first, "nds early") ||
-            strstr(first, "end of file") || strstr(first, "Not enough") || strstr(first, "out of data"))
+            strstr(first, "end of file") || strstr(first, "Not enough") || strstr(first, "out of data") ||
+            strstr(first, "bad seek"))
                 code = IMG_E_TRUNCATED;
         return img_fail(err, code, "%s%s%s", what, first[0] ? ": " : "", first);
 }
@@ -172,6 +193,32 @@ static int check_complete(int fd, enum img_format fmt, uint64_t size, struct img
                         return img_fail(err, IMG_E_UNREADABLE, "read failed: %s", strerror(errno));
                 if (!found)
                         return img_fail(err, IMG_E_TRUNCATED, "PNG data ends early (no IEND chunk)");
+        } else if (fmt == IMG_FMT_HEIF) {
+                /* ISO BMFF: top-level boxes must tile the file; one that runs past
+                 * the end means the data (usually mdat) was cut. */
+                uint64_t pos = 0;
+                for (int i = 0; i < JPEG_MAX_MARKERS && pos < size; i++) {
+                        uint8_t b[16];
+                        if (size - pos < 8 || pread_full(fd, b, 16, (off_t)pos) < 8)
+                                return img_fail(err, IMG_E_TRUNCATED, "HEIF data ends inside a box header");
+                        uint64_t len = (uint64_t)b[0] << 24 | (uint64_t)b[1] << 16 | (uint64_t)b[2] << 8 | b[3];
+                        if (len == 1) { /* 64-bit size follows the type */
+                                if (size - pos < 16)
+                                        return img_fail(err, IMG_E_TRUNCATED, "HEIF data ends inside a box header");
+                                len = 0;
+                                for (int k = 8; k < 16; k++)
+                                        len = len << 8 | b[k];
+                        } else if (len == 0) { /* box runs to the end of the file */
+                                break;
+                        }
+                        if (len < 8)
+                                return img_fail(err, IMG_E_CORRUPT, "HEIF box of %llu bytes", (unsigned long long)len);
+                        if (len > size - pos)
+                                return img_fail(err, IMG_E_TRUNCATED, "HEIF data ends early (box of %llu bytes at %llu, file %llu)",
+                                                (unsigned long long)len, (unsigned long long)pos,
+                                                (unsigned long long)size);
+                        pos += len;
+                }
         } else if (fmt == IMG_FMT_WEBP) {
                 uint8_t h[8];
                 if (pread_full(fd, h, 8, 0) != 8)
@@ -443,7 +490,7 @@ int img_probe_internal(const char *path, unsigned flags, struct img_probe *ret,
         vips_error_clear(); /* loaders may leave warnings from earlier files */
         im = load_header(path, pr.format);
         if (!im) {
-                rc = img_vips_fail(err, IMG_E_CORRUPT, "cannot read the header");
+                rc = img_vips_fail(err, IMG_E_CORRUPT, path, "cannot read the header");
                 goto out;
         }
         pr.width = vips_image_get_width(im);

@@ -14,8 +14,10 @@ int img_probe_internal(const char *path, unsigned flags, struct img_probe *ret,
                        struct img_errbuf *err);
 
 /* Turn the pending libvips error into `code` (or IMG_E_TRUNCATED when libvips
- * says the data ends early) with "what: <first line of the libvips message>". */
-int img_vips_fail(struct img_errbuf *err, int code, const char *what);
+ * says the data ends early) with "what: <first line of the libvips message>".
+ * The file's name (path's last component) is cut out of the libvips text:
+ * customer file names must not reach logs through error messages. */
+int img_vips_fail(struct img_errbuf *err, int code, const char *path, const char *what);
 
 /* Sanitise to printable ASCII (controls and bytes >= 0x7f become nothing,
  * runs of spaces collapse, ends trimmed) into out (outlen bytes). */

@@ -100,12 +100,12 @@ static int to_srgb8(VipsImage *im, const struct img_probe *pr, bool exif_thumb, 
         if (vips_image_get_interpretation(im) == VIPS_INTERPRETATION_CMYK) {
                 if (STEP(im, vips_icc_transform(im, &o_, "srgb", "embedded", TRUE, "input_profile",
                                                 "cmyk", NULL)))
-                        return img_vips_fail(err, IMG_E_CORRUPT, "CMYK to sRGB failed");
+                        return img_vips_fail(err, IMG_E_CORRUPT, NULL, "CMYK to sRGB failed");
                 transformed = true;
         } else if (pr->colour_source == IMG_COLOUR_ICC && strcmp(pr->colour_name, "sRGB") != 0 &&
                    !exif_thumb && vips_image_get_typeof(im, VIPS_META_ICC_NAME)) {
                 if (STEP(im, vips_icc_transform(im, &o_, "srgb", "embedded", TRUE, NULL)))
-                        return img_vips_fail(err, IMG_E_BAD_PROFILE, "colour conversion to sRGB failed");
+                        return img_vips_fail(err, IMG_E_BAD_PROFILE, NULL, "colour conversion to sRGB failed");
                 transformed = true;
         } else if (pr->colour_source == IMG_COLOUR_EXIF &&
                    strcmp(pr->colour_name, "Adobe RGB (1998)") == 0 && vips_image_get_bands(im) >= 3) {
@@ -114,35 +114,35 @@ static int to_srgb8(VipsImage *im, const struct img_probe *pr, bool exif_thumb, 
                         VipsImage *c = NULL;
                         if (vips_copy(im, &c, NULL)) {
                                 g_object_unref(im);
-                                return img_vips_fail(err, IMG_E_INTERNAL, "copy failed");
+                                return img_vips_fail(err, IMG_E_INTERNAL, NULL, "copy failed");
                         }
                         g_object_unref(im);
                         im = c;
                         /* The blob points at static memory that lives for the process. */
                         vips_image_set_blob(im, VIPS_META_ICC_NAME, NULL, ap->data, ap->len);
                         if (STEP(im, vips_icc_transform(im, &o_, "srgb", "embedded", TRUE, NULL)))
-                                return img_vips_fail(err, IMG_E_INTERNAL, "Adobe RGB to sRGB failed");
+                                return img_vips_fail(err, IMG_E_INTERNAL, NULL, "Adobe RGB to sRGB failed");
                         transformed = true;
                 }
         }
         if (!transformed || vips_image_get_interpretation(im) != VIPS_INTERPRETATION_sRGB) {
                 /* grey, 16-bit, ... -> 8-bit sRGB; a no-op for sRGB uchar. */
                 if (STEP(im, vips_colourspace(im, &o_, VIPS_INTERPRETATION_sRGB, NULL)))
-                        return img_vips_fail(err, IMG_E_CORRUPT, "conversion to sRGB failed");
+                        return img_vips_fail(err, IMG_E_CORRUPT, NULL, "conversion to sRGB failed");
         }
         if (vips_image_hasalpha(im)) {
                 VipsArrayDouble *white = vips_array_double_newv(3, 255.0, 255.0, 255.0);
                 int r = STEP(im, vips_flatten(im, &o_, "background", white, "max_alpha", 255.0, NULL));
                 vips_area_unref(VIPS_AREA(white));
                 if (r)
-                        return img_vips_fail(err, IMG_E_CORRUPT, "flattening alpha failed");
+                        return img_vips_fail(err, IMG_E_CORRUPT, NULL, "flattening alpha failed");
         }
         if (vips_image_get_bands(im) > 3 &&
             STEP(im, vips_extract_band(im, &o_, 0, "n", 3, NULL)))
-                return img_vips_fail(err, IMG_E_INTERNAL, "band extract failed");
+                return img_vips_fail(err, IMG_E_INTERNAL, NULL, "band extract failed");
         if (vips_image_get_format(im) != VIPS_FORMAT_UCHAR &&
             STEP(im, vips_cast_uchar(im, &o_, NULL)))
-                return img_vips_fail(err, IMG_E_INTERNAL, "cast failed");
+                return img_vips_fail(err, IMG_E_INTERNAL, NULL, "cast failed");
         if (vips_image_get_bands(im) != 3) {
                 g_object_unref(im);
                 return img_fail(err, IMG_E_INTERNAL, "unexpected %d-band result", vips_image_get_bands(im));
@@ -244,7 +244,7 @@ static int make_thumb(const char *path, const struct img_thumb_spec *spec, VipsI
                 if (vips_thumbnail(path, &t, spec->size, "height", spec->size, "crop",
                                    spec->square ? VIPS_INTERESTING_CENTRE : VIPS_INTERESTING_NONE,
                                    "size", VIPS_SIZE_DOWN, "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL))
-                        return img_vips_fail(err, IMG_E_CORRUPT, "cannot decode");
+                        return img_vips_fail(err, IMG_E_CORRUPT, path, "cannot decode");
         }
         rc = to_srgb8(t, &pr, from_exif, ret, err);
         if (rc < 0)
@@ -275,7 +275,7 @@ int img_thumb_to_pixels(const char *path, const struct img_thumb_spec *spec,
         int w = vips_image_get_width(im), h = vips_image_get_height(im);
         g_object_unref(im);
         if (!data)
-                return img_vips_fail(err, IMG_E_CORRUPT, "cannot decode");
+                return img_vips_fail(err, IMG_E_CORRUPT, path, "cannot decode");
         if (len != (size_t)w * (size_t)h * 3) {
                 g_free(data);
                 return img_fail(err, IMG_E_INTERNAL, "unexpected pixel buffer size");
@@ -319,7 +319,7 @@ int img_thumb_file(const char *path, const struct img_thumb_spec *spec, const ch
                 return rc;
         if (vips_jpegsave_buffer(im, &buf, &len, "Q", spec->quality, "strip", TRUE, NULL)) {
                 g_object_unref(im);
-                return img_vips_fail(err, IMG_E_CORRUPT, "cannot decode");
+                return img_vips_fail(err, IMG_E_CORRUPT, path, "cannot decode");
         }
         g_object_unref(im);
         /* Temp name + rename, so a reader never sees half a thumbnail. No fsync:

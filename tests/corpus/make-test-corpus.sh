@@ -134,6 +134,8 @@ jpg = open(out + '/noprofile.jpg', 'rb').read()
 png = open(out + '/alpha.png', 'rb').read()
 open(out + '/truncated.jpg', 'wb').write(jpg[:len(jpg) * 6 // 10])
 open(out + '/truncated.png', 'wb').write(png[:len(png) * 6 // 10])
+heic = open(out + '/photo.heic', 'rb').read()
+open(out + '/truncated.heic', 'wb').write(heic[:len(heic) * 6 // 10])
 rnd = random.Random(1234)
 # too-large.jpg: a sparse file over the limit that starts with JPEG magic.
 with open(out + '/too-large.jpg', 'r+b') as f:
