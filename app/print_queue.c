@@ -107,6 +107,8 @@ static int set_job_state(const struct app_print_ctx *ctx, struct store_job *j,
         if (rc < 0)
                 return store_err(err, "job state", rc, &se);
         j->state = to;
+        if (reason)
+                snprintf(j->reason, sizeof j->reason, "%s", reason);
         return 0;
 }
 
@@ -272,6 +274,12 @@ static int follow_job(const struct app_print_ctx *ctx, struct store_job *j,
         bool have_status = drv_printer_status(ctx->printer, j->queue, &st, NULL) == 0;
         char keyword[DRV_REASON_KEYWORD_MAX] = "";
         enum drv_job_verdict verdict = drv_job_verdict(&js, have_status ? &st : NULL, keyword);
+        /* "Failed" because the queue is stopped while CUPS still holds the job:
+         * enabling the queue prints it, so it must stay open (waiting for
+         * staff), never be replaced by a second attempt. */
+        if (verdict == DRV_VERDICT_FAILED && js.state != DRV_JOB_ABORTED &&
+            js.state != DRV_JOB_CANCELED && js.state != DRV_JOB_COMPLETED)
+                verdict = DRV_VERDICT_WAITING;
         switch (verdict) {
         case DRV_VERDICT_ACTIVE:
                 if (js.state == DRV_JOB_PROCESSING)
@@ -287,7 +295,8 @@ static int follow_job(const struct app_print_ctx *ctx, struct store_job *j,
                 rc = set_job_state(ctx, j, STORE_JOB_COMPLETED, NULL, err);
                 break;
         case DRV_VERDICT_CANCELLED:
-                snprintf(v->reason, sizeof v->reason, "job cancelled in CUPS");
+                snprintf(v->reason, sizeof v->reason, "job cancelled%s%.200s",
+                         js.message[0] ? ": " : " in CUPS", js.message);
                 rc = set_job_state(ctx, j, STORE_JOB_CANCELLED, v->reason, err);
                 break;
         case DRV_VERDICT_FAILED:
@@ -337,8 +346,8 @@ enum submit_mode {
 /* One pass: follow every open job of the order, submit per MODE, then decide
  * the order's state (only while it is printing). */
 static int order_pass(const struct app_print_ctx *ctx, const char *order_id, const char *queue,
-                      enum submit_mode mode, struct app_print_summary *sum,
-                      struct app_order_errbuf *err)
+                      enum submit_mode mode, bool fail_on_waiting,
+                      struct app_print_summary *sum, struct app_order_errbuf *err)
 {
         struct store_order *o = NULL;
         struct store_job *jobs = NULL;
@@ -453,7 +462,7 @@ static int order_pass(const struct app_print_ctx *ctx, const char *order_id, con
                         rc = transition(ctx, order_id, ORDER_PRINTED, "all jobs completed", err);
                         if (rc == 0)
                                 st = ORDER_PRINTED;
-                } else if (any_failed || any_waiting) {
+                } else if (any_failed || (any_waiting && fail_on_waiting)) {
                         rc = transition(ctx, order_id, ORDER_FAILED, reason, err);
                         if (rc == 0)
                                 st = ORDER_FAILED;
@@ -474,7 +483,7 @@ int app_print_poll(const struct app_print_ctx *ctx, const char *order_id,
                    struct app_print_summary *ret, struct app_order_errbuf *err)
 {
         struct app_print_summary sum = {.items = 0};
-        int rc = order_pass(ctx, order_id, NULL, SUBMIT_NONE, &sum, err);
+        int rc = order_pass(ctx, order_id, NULL, SUBMIT_NONE, true, &sum, err);
         if (ret)
                 *ret = sum;
         return rc;
@@ -534,7 +543,9 @@ int app_print_order(const struct app_print_ctx *ctx, const char *order_id, const
                                       order_id, store_order_state_name(st));
         }
         struct app_print_summary sum = {.items = 0};
-        rc = order_pass(ctx, order_id, queue, mode, &sum, err);
+        /* Just submitted: a printer reason left over from before the retry
+         * (CUPS clears queue reasons lazily) must not fail the order yet. */
+        rc = order_pass(ctx, order_id, queue, mode, false, &sum, err);
         if (ret)
                 *ret = sum;
         return rc;
@@ -547,8 +558,22 @@ int app_print_wait(const struct app_print_ctx *ctx, const char *order_id, int64_
         struct app_print_summary sum = {.items = 0};
         int rc = 0;
         /* Bounded: one pass per APP_PRINT_POLL_MS until the deadline. */
+        int64_t waiting_since = -1;
         for (int64_t pass = 0; pass < INT32_MAX; pass++) {
-                rc = app_print_poll(ctx, order_id, &sum, err);
+                /* A job blocked on the printer fails the order (staff) once the
+                 * condition has lasted APP_PRINT_WAITING_GRACE_MS: queue reasons
+                 * lag behind the printer, so a fault just cleared may still show. */
+                int64_t now = mono_ms();
+                bool fail_waiting = waiting_since >= 0 &&
+                                    now - waiting_since >= APP_PRINT_WAITING_GRACE_MS;
+                struct app_print_summary prev = sum;
+                rc = order_pass(ctx, order_id, NULL, SUBMIT_NONE, fail_waiting, &sum, err);
+                sum.submitted = prev.submitted, sum.adopted = prev.adopted;
+                sum.resubmitted_incoming = prev.resubmitted_incoming;
+                if (sum.waiting == 0)
+                        waiting_since = -1;
+                else if (waiting_since < 0)
+                        waiting_since = now;
                 if (rc < 0 && rc != APP_ORDER_E_PRINTER)
                         break;
                 if (sum.state == ORDER_FAILED) {
@@ -704,8 +729,8 @@ int app_print_recover(const struct app_print_ctx *ctx, const char *default_queue
                         free(oj);
                         if (!q)
                                 q = default_queue;
-                        r = order_pass(ctx, ids[i], q, q ? SUBMIT_MISSING : SUBMIT_NONE, &sum,
-                                       &e1);
+                        r = order_pass(ctx, ids[i], q, q ? SUBMIT_MISSING : SUBMIT_NONE, true,
+                                       &sum, &e1);
                         if (!q)
                                 unqueued++;
                 } else {

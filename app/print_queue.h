@@ -40,6 +40,10 @@
 #define APP_PRINT_POLL_MS 250          /* --wait polls CUPS this often */
 #define APP_PRINT_WAIT_DEFAULT_S 600   /* --wait gives up after this long */
 #define APP_PRINT_RECOVER_MAX 10000    /* orders reconciled per recover call */
+/* --wait fails an order whose job waits on the printer (paper out, jam) after
+ * the condition has lasted this long: CUPS updates queue reasons a moment after
+ * the printer, so a fault staff just cleared can still be reported briefly. */
+#define APP_PRINT_WAITING_GRACE_MS 3000
 
 struct app_print_ctx {
         struct store *store;                   /* borrowed */
