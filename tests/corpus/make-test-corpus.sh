@@ -33,7 +33,14 @@ mkdir -p "$OUT"
 rm -rf "$OUT/.work"; mkdir -p "$OUT/.work"
 W="$OUT/.work"
 export VIPS_WARNING=0
-ex() { exiftool -q -q -overwrite_original -n "$@"; }
+# EXIF edits are queued and run by one exiftool process (its start-up is most of
+# the generator's time): ex FILE ARGS... adds one -execute section.
+EXARGS="$OUT/.work/exif.args"
+: > "$EXARGS"
+ex() {
+    local f=$1; shift
+    printf '%s\n' "$@" "$f" -execute >> "$EXARGS"
+}
 
 # Upright source, 600x400 (landscape 3:2): quadrants red (top-left), green
 # (top-right), blue (bottom-left), white (bottom-right), a dark diagonal band so
@@ -77,10 +84,10 @@ vips colourspace "$SRC" "$OUT/grey.jpg[Q=90,strip]" b-w
 vips colourspace "$SRC" "$OUT/cmyk.jpg[Q=90]" cmyk
 # EXIF colour space only, no ICC: ColorSpace 1 = sRGB; 65535 + R03 = Adobe RGB.
 cp "$OUT/noprofile.jpg" "$OUT/exif-srgb.jpg"
-ex -ColorSpace=1 -Make=PkCam -Model="Test 1" -DateTimeOriginal="2023:06:01 09:07:13" \
-   -OffsetTimeOriginal="+02:00" "$OUT/exif-srgb.jpg"
+ex "$OUT/exif-srgb.jpg" -ColorSpace=1 -Make=PkCam -Model="Test 1" \
+   "-DateTimeOriginal=2023:06:01 09:07:13" -OffsetTimeOriginal=+02:00
 cp "$OUT/noprofile.jpg" "$OUT/exif-adobergb.jpg"
-ex -ColorSpace=65535 -InteropIndex=R03 "$OUT/exif-adobergb.jpg"
+ex "$OUT/exif-adobergb.jpg" -ColorSpace=65535 -InteropIndex=R03
 
 # Every EXIF orientation, stored so that applying the tag gives the upright source.
 vips copy "$SRC" "$W/o1.v"
@@ -95,7 +102,7 @@ vips flip "$W/r270.v" "$W/o7.v" horizontal     # transverse
 vips copy "$W/r90.v" "$W/o8.v"
 for o in 1 2 3 4 5 6 7 8; do
     vips copy "$W/o$o.v" "$OUT/orient-$o.jpg[Q=92,strip]"
-    ex -Orientation="$o" "$OUT/orient-$o.jpg"
+    ex "$OUT/orient-$o.jpg" -Orientation="$o"
 done
 
 # EXIF thumbnails: large enough for a 256 grid cell, too small, wrong aspect.
@@ -105,8 +112,10 @@ vips resize "$SRC" "$W/thumb-small.jpg[Q=80,strip]" 0.2667 # 160x107
 vips thumbnail "$SRC" "$W/thumb-square.jpg[Q=80,strip]" 300 --crop centre # 300x300
 for k in big small square; do
     cp "$W/main-big.jpg" "$OUT/exifthumb-$k.jpg"
-    ex "-ThumbnailImage<=$W/thumb-$k.jpg" -Make=PkCam -Model="Thumb" "$OUT/exifthumb-$k.jpg"
+    ex "$OUT/exifthumb-$k.jpg" "-ThumbnailImage<=$W/thumb-$k.jpg" -Make=PkCam -Model=Thumb
 done
+sed -i '$d' "$EXARGS"   # no empty last section
+exiftool -@ "$EXARGS" -common_args -q -q -overwrite_original -n
 
 # --- other formats ----------------------------------------------------------------
 vips bandjoin_const "$SRC" "$OUT/alpha.png" 128
