@@ -14,7 +14,7 @@ export TMPDIR=$T
 if [ -n "${LSAN_OPTIONS:-}" ]; then export LSAN_OPTIONS="$LSAN_OPTIONS:fast_unwind_on_malloc=0"; fi
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-bash "$SRC/tests/ingest/make-nasty-volume.sh" "$T/vol" 300 >/dev/null
+bash "$SRC/tests/ingest/make-nasty-volume.sh" "$T/vol" 120 >/dev/null
 m() { sed -n "s/^$1=//p" "$T/vol.manifest"; }
 
 "$CTL" ingest "$T/vol" --thumbs "$T/thumbs" > "$T/out.jsonl" || fail "exit $?"

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# ingest.sh [N] [FULL_N]: photo ingest speed of `printkioskctl ingest --thumbs`
+# against the peer path (find + vipsthumbnail) in the same run. Prints a
+# Markdown table on stdout; progress on stderr.
+#
+# Volume: N (default 1000) distinct JPEGs in DCIM/1xxCANON folders (100 per
+# folder) made from the 24 photos of /var/tmp/pk-corpus
+# (../shared/bench/make-corpus.sh, 12-24 MP). Copies of one photo would have
+# the same SHA-256, so each copy gets a unique JPEG COM segment right after
+# SOI (a valid JPEG every decoder skips): the files are distinct, the pixels
+# and decode cost are the corpus's.
+#
+# Measures (medians of PK_RUNS, default 5, after one warm-up; warm page cache):
+#  1. first 24 thumbnails ready on the N-photo volume: wall time from process
+#     start to the 24th record of `printkioskctl ingest --thumbs` (the CLI prints
+#     a record when its thumbnail is ready); peer: `find` over the volume, then
+#     one vipsthumbnail process for the first 24 photos find lists.
+#     Goal: <= 1.0 s and <= 1.0x the peer.
+#  2. full index with thumbnails of the first FULL_N photos (default 120; the
+#     whole 1000 five times per tool takes too long on a shared 2-core box):
+#     photos/s of printkioskctl ingest (2 workers) vs one vipsthumbnail process
+#     over the same files, and two side by side. Goal >= 1.2x one process.
+#  3. peak RSS (/usr/bin/time -f %M) of the warm-up full runs. Goal <= 300 MB.
+# Environment: PK_CTL (default build-ingest/app/printkioskctl), PK_CORPUS,
+# PK_RUNS, PK_WORKDIR (default a new dir in /var/tmp, removed at the end).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+N=${1:-1000}
+FULL_N=${2:-120}
+CTL=${PK_CTL:-$HERE/../../build-ingest/app/printkioskctl}
+CORPUS=${PK_CORPUS:-/var/tmp/pk-corpus}
+RUNS=${PK_RUNS:-5}
+[ -x "$CTL" ] || { echo "no printkioskctl at $CTL" >&2; exit 2; }
+for t in vipsthumbnail python3 find; do command -v $t >/dev/null || { echo "missing $t" >&2; exit 2; }; done
+[ -x /usr/bin/time ] || { echo "missing /usr/bin/time (apt-get install time)" >&2; exit 2; }
+ls "$CORPUS"/*.jpg >/dev/null 2>&1 || { echo "no photos in $CORPUS" >&2; exit 2; }
+WORK=${PK_WORKDIR:-$(mktemp -d /var/tmp/pk-bench-ingest.XXXXXX)}
+trap 'rm -rf "$WORK"' EXIT
+export VIPS_WARNING=0
+
+python3 - "$CTL" "$CORPUS" "$WORK" "$N" "$FULL_N" "$RUNS" <<'PY'
+import glob, json, os, shutil, signal, statistics, struct, subprocess, sys, time
+
+ctl, corpus, work, n, full_n, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+log = lambda *a: print(*a, file=sys.stderr, flush=True)
+photos = sorted(glob.glob(os.path.join(corpus, '*.jpg')))
+data = [open(p, 'rb').read() for p in photos]
+
+def build(vol, count):
+    t0 = 1700000000
+    for i in range(count):
+        d = os.path.join(vol, 'DCIM', '%dCANON' % (100 + i // 100))
+        os.makedirs(d, exist_ok=True)
+        src = data[i % len(data)]
+        tag = b'pk-bench copy %08d' % i
+        out = src[:2] + b'\xff\xfe' + struct.pack('>H', 2 + len(tag)) + tag + src[2:]
+        p = os.path.join(d, 'IMG_%05d.JPG' % i)
+        with open(p, 'wb') as f:
+            f.write(out)
+        os.utime(p, (t0 + 60 * i, t0 + 60 * i))
+
+vol = os.path.join(work, 'vol')
+full = os.path.join(work, 'full')
+log('building %d-photo volume in %s' % (n, vol))
+build(vol, n)
+build(full, full_n)
+
+def fresh(name):
+    d = os.path.join(work, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    return d
+
+def ours_first24():
+    out = fresh('t-ours')
+    t = time.monotonic()
+    p = subprocess.Popen([ctl, 'ingest', vol, '--thumbs', out], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    got = 0
+    for line in p.stdout:
+        if b'"summary"' in line:
+            break
+        got += 1
+        if got == 24:
+            break
+    dt = time.monotonic() - t
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    assert got == 24, got
+    return dt
+
+def peer_first24():
+    out = fresh('t-peer')
+    t = time.monotonic()
+    found = subprocess.run(['find', vol, '-type', 'f'], stdout=subprocess.PIPE, check=True).stdout.split(b'\n')
+    first = [f for f in found if f.endswith(b'.JPG')][:24]
+    subprocess.run(['vipsthumbnail', '-s', '256', '-o', os.path.join(out, '%s.jpg')] + first, check=True)
+    return time.monotonic() - t
+
+def timed(cmd_list, rss_file=None):
+    t = time.monotonic()
+    procs = []
+    for cmd in cmd_list:
+        if rss_file:
+            cmd = ['/usr/bin/time', '-f', '%M', '-o', rss_file + str(len(procs))] + cmd
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE if cmd_list and 'ingest' in cmd else subprocess.DEVNULL))
+    outs = [p.communicate()[0] for p in procs]
+    dt = time.monotonic() - t
+    for p in procs:
+        assert p.returncode == 0, p.args
+    rss = None
+    if rss_file:
+        rss = max(int(open(rss_file + str(i)).read().split()[-1]) for i in range(len(procs))) / 1024.0
+    return dt, rss, outs
+
+full_files = sorted(glob.glob(os.path.join(full, 'DCIM', '*', '*.JPG')))
+half = (len(full_files) + 1) // 2
+
+def ours_full(rss=None):
+    out = fresh('f-ours')
+    dt, r, outs = timed([[ctl, 'ingest', full, '--thumbs', out]], rss)
+    summary = json.loads(outs[0].splitlines()[-1])
+    assert summary['photos'] == full_n, summary
+    return dt, r, summary
+
+def vt1(rss=None):
+    out = fresh('f-vt1')
+    return timed([['vipsthumbnail', '-s', '256', '-o', os.path.join(out, '%s.jpg')] + full_files], rss)
+
+def vt2(rss=None):
+    out = fresh('f-vt2')
+    o = os.path.join(out, '%s.jpg')
+    return timed([['vipsthumbnail', '-s', '256', '-o', o] + full_files[:half],
+                  ['vipsthumbnail', '-s', '256', '-o', o] + full_files[half:]], rss)
+
+# Page cache warm-up and one unmeasured run of each (that run gives peak RSS).
+subprocess.run(['cat'] + glob.glob(os.path.join(vol, 'DCIM', '*', '*')), stdout=subprocess.DEVNULL)
+ours_first24(); peer_first24()
+rss_file = os.path.join(work, 'rss')
+_, rss_ours, _ = ours_full(rss_file)
+_, rss_vt1, _ = vt1(rss_file)
+_, rss_vt2, _ = vt2(rss_file)
+
+f_ours, f_peer, f_internal, a_ours, a_vt1, a_vt2 = [], [], [], [], [], []
+for r in range(runs):
+    log('run %d/%d' % (r + 1, runs))
+    f_ours.append(ours_first24())
+    f_peer.append(peer_first24())
+    dt, _, summary = ours_full()
+    a_ours.append(dt)
+    f_internal.append(summary['seconds_to_first_24'])
+    a_vt1.append(vt1()[0])
+    a_vt2.append(vt2()[0])
+
+med = statistics.median
+fo, fp = med(f_ours), med(f_peer)
+po, p1, p2 = full_n / med(a_ours), full_n / med(a_vt1), full_n / med(a_vt2)
+load = os.getloadavg()[0]
+print('| ingest (%d-photo volume, %d-photo full index, medians of %d, load %.1f) | PrintKiosk | peer | ratio | goal |' % (n, full_n, runs, load))
+print('|---|---|---|---|---|')
+print('| first 24 thumbnails ready, s (peer: find + vipsthumbnail of 24) | %.3f | %.3f | %.2fx | <= 1.0 s, <= 1.0x |' % (fo, fp, fo / fp))
+print('| same, measured inside the session (seconds_to_first_24, full-index volume) | %.3f | | | |' % med(f_internal))
+print('| full index with thumbnails, photos/s (peer: 1 vipsthumbnail process) | %.1f | %.1f | %.2fx | >= 1.2x |' % (po, p1, po / p1))
+print('| full index with thumbnails, photos/s (peer: 2 vipsthumbnail processes) | %.1f | %.1f | %.2fx | |' % (po, p2, po / p2))
+print('| peak RSS, MB (peer: 1 vipsthumbnail process; 2 processes: %.0f each max) | %.0f | %.0f | %.2fx | <= 300 MB |' % (rss_vt2, rss_ours, rss_vt1, rss_ours / rss_vt1))
+PY
