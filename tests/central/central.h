@@ -90,6 +90,9 @@ struct pc_reply {
         char *body;              /* malloc'd, may be NULL */
         size_t len;
         const char *content_type;
+        int has_fd;              /* body is len bytes of fd from fd_off (asset GET) */
+        int fd;
+        uint64_t fd_off;
         int nh;
         char hname[PC_MAX_REPLY_HEADERS][32];
         char hval[PC_MAX_REPLY_HEADERS][512]; /* fits the longest Upload-Metadata */

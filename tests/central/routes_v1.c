@@ -364,7 +364,8 @@ out:
 
 /* ---- assets ---- */
 
-static void asset_get(struct pc_server *s, struct MHD_Connection *c, const char *id, struct pc_reply *r)
+static void asset_get(struct pc_server *s, struct MHD_Connection *c, struct pc_request *q, const char *id,
+                      struct pc_reply *r)
 {
         uint64_t first = 0, last = 0, size;
         char *path = NULL;
@@ -397,19 +398,29 @@ static void asset_get(struct pc_server *s, struct MHD_Connection *c, const char 
                 last = size ? size - 1 : 0;
         }
         r->len = size ? (size_t)(last - first + 1) : 0;
-        r->body = malloc(r->len ? r->len : 1);
-        if (!r->body || (r->len && pread(fd, r->body, r->len, (off_t)first) != (ssize_t)r->len)) {
-                free(r->body);
-                r->body = NULL;
-                r->len = 0;
-                pc_reply_error(r, 500, "storage", "cannot read asset");
-                goto out;
-        }
         r->content_type = "application/octet-stream";
         r->status = rg == PC_RANGE_OK ? 206 : 200;
         if (rg == PC_RANGE_OK)
                 pc_reply_header(r, "Content-Range", "bytes %llu-%llu/%llu", (unsigned long long)first,
                                 (unsigned long long)last, (unsigned long long)size);
+        if (q->fault.action != PC_FAULT_TRUNCATE && q->fault.action != PC_FAULT_TRICKLE &&
+            q->fault.action != PC_FAULT_OVERSIZE) {
+                /* Stream from the file; faults that reshape the body need it in memory. */
+                r->has_fd = 1;
+                r->fd = fd;
+                r->fd_off = first;
+                fd = -1;
+                goto out;
+        }
+        r->body = malloc(r->len ? r->len : 1);
+        if (!r->body || (r->len && pread(fd, r->body, r->len, (off_t)first) != (ssize_t)r->len)) {
+                free(r->body);
+                r->body = NULL;
+                r->len = 0;
+                r->nh = 0;
+                pc_reply_error(r, 500, "storage", "cannot read asset");
+                goto out;
+        }
 out:
         if (fd >= 0)
                 close(fd);
@@ -768,7 +779,7 @@ void pc_route_v1(struct pc_server *s, struct MHD_Connection *c, struct pc_reques
         }
         if ((id = one_segment(p, "/v1/assets/"))) {
                 if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)
-                        asset_get(s, c, id, r);
+                        asset_get(s, c, q, id, r);
                 else
                         pc_reply_error(r, 405, "method-not-allowed", "GET");
                 return;

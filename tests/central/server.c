@@ -166,6 +166,12 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct pc_request *q
                                 slow_free(b);
                 }
         }
+        if (!resp && r->has_fd) {
+                /* Streamed from the file: MHD owns and closes the fd from here. */
+                resp = MHD_create_response_from_fd_at_offset64(r->len, r->fd, r->fd_off);
+                if (resp)
+                        r->has_fd = 0;
+        }
         if (!resp)
                 resp = MHD_create_response_from_buffer(r->len, r->body ? r->body : (char *)"",
                                                        MHD_RESPMEM_MUST_COPY);
@@ -295,6 +301,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (is_tus_path(q->path))
                 pc_reply_header(&r, "Tus-Resumable", "1.0.0");
         ret = send_reply(c, q, &r);
+        if (r.has_fd)
+                close(r.fd);
         free(r.body);
         return ret;
 }

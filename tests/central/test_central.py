@@ -486,6 +486,11 @@ def test_asset_download_with_etag_and_ranges(srv):
     eq(h.get("content-range"), "bytes */%d" % len(data), "Content-Range on 416")
     st, h, body = srv.req("GET", "/v1/assets/" + "ab" * 32)
     eq(st, 404, "unknown asset")
+    # a body-shaping fault reads the range into memory instead of streaming it
+    set_faults(srv, [{"route": "GET /v1/assets/*", "action": "trickle", "ms": 200}])
+    st, h, body = srv.req("GET", "/v1/assets/" + sha, headers={"Range": "bytes=100-199"})
+    set_faults(srv, [])
+    eq((st, body), (206, data[100:200]), "trickled range")
 
 
 # ---- orders and events ---------------------------------------------------------
