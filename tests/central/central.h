@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "tests/central/parse.h"
 
@@ -63,6 +64,7 @@ struct pc_server {
         size_t n_kiosks;
         uint64_t max_upload, max_chunk;
         int64_t upload_ttl;
+        int64_t clock_offset;    /* s added to the real clock: Date and skew checks */
 
         pthread_mutex_t faults_lock;
         struct pc_fault *faults;
@@ -105,6 +107,8 @@ void pc_reply_json(struct pc_reply *r, int status, json_t *j); /* steals j */
 void pc_reply_error(struct pc_reply *r, int status, const char *code, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
 void pc_sleep_ms(int ms);
+/* The server's clock: real time + --clock-offset. */
+time_t pc_now(const struct pc_server *s);
 
 /* routes */
 void pc_route_v1(struct pc_server *s, struct MHD_Connection *c, struct pc_request *q,

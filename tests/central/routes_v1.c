@@ -31,12 +31,12 @@ static int authenticate(struct pc_server *s, struct MHD_Connection *c, struct pc
 {
         const char *ts = hdr(c, "X-Timestamp"), *kid = hdr(c, "X-Kiosk-Id");
         const char *sig = hdr(c, "X-Signature");
-        time_t t, now = time(NULL);
+        time_t t, now = pc_now(s);
         const struct pc_kiosk *k = NULL;
 
         if (!ts || sync_parse_timestamp(ts, &t) < 0 || t > now + PC_CLOCK_SKEW ||
             t < now - PC_CLOCK_SKEW) {
-                /* MHD adds the Date header to every answer. */
+                /* send_reply adds the server's Date to every answer. */
                 pc_reply_error(r, 401, "clock-skew", "X-Timestamp missing, malformed or more than %d s off",
                                PC_CLOCK_SKEW);
                 return -1;

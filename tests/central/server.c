@@ -32,6 +32,11 @@ void pc_sleep_ms(int ms)
                 ;
 }
 
+time_t pc_now(const struct pc_server *s)
+{
+        return time(NULL) + (time_t)s->clock_offset;
+}
+
 void pc_reply_header(struct pc_reply *r, const char *name, const char *fmt, ...)
 {
         va_list ap;
@@ -118,10 +123,14 @@ static char *oversize_body(size_t *ret_len)
 
 /* Send r for q, shaped by the fault that fired. Returns what the access
  * handler returns: MHD_NO closes the connection without an answer. */
-static enum MHD_Result send_reply(struct MHD_Connection *c, struct pc_request *q, struct pc_reply *r)
+static enum MHD_Result send_reply(struct pc_server *s, struct MHD_Connection *c, struct pc_request *q,
+                                  struct pc_reply *r)
 {
         struct MHD_Response *resp = NULL;
         enum MHD_Result ret;
+        char date[64];
+        time_t now = pc_now(s);
+        struct tm tm;
 
         switch (q->fault.action) {
         case PC_FAULT_DROP_AFTER:
@@ -181,6 +190,10 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct pc_request *q
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
         for (int i = 0; i < r->nh; i++)
                 MHD_add_response_header(resp, r->hname[i], r->hval[i]);
+        /* Our own Date (MHD's is suppressed) so --clock-offset shows in it; the
+         * kiosk corrects its clock from this header after a 401 clock-skew. */
+        if (gmtime_r(&now, &tm) && strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm) > 0)
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_DATE, date);
         ret = MHD_queue_response(c, (unsigned)r->status, resp);
         MHD_destroy_response(resp);
         return ret;
@@ -300,7 +313,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         }
         if (is_tus_path(q->path))
                 pc_reply_header(&r, "Tus-Resumable", "1.0.0");
-        ret = send_reply(c, q, &r);
+        ret = send_reply(s, c, q, &r);
         if (r.has_fd)
                 close(r.fd);
         free(r.body);
@@ -314,7 +327,7 @@ static void usage(FILE *f)
         fprintf(f,
                 "usage: pk-central --listen 127.0.0.1:PORT --data DIR --kiosk ID:HEXSECRET [--kiosk ...]\n"
                 "                  [--faults FILE] [--seed N] [--max-upload BYTES] [--max-chunk BYTES]\n"
-                "                  [--upload-ttl SECONDS] [--port-file FILE]\n"
+                "                  [--upload-ttl SECONDS] [--clock-offset [-]SECONDS] [--port-file FILE]\n"
                 "PORT 0 picks a free port (written to --port-file). Loopback addresses only.\n");
 }
 
@@ -437,6 +450,9 @@ int main(int argc, char **argv)
                 } else if (strcmp(o, "--max-chunk") == 0 && pc_parse_u64(a, &v) == 0 && v > 0 &&
                            v <= (1ull << 30)) {
                         s.max_chunk = v;
+                } else if (strcmp(o, "--clock-offset") == 0 &&
+                           pc_parse_u64(a[0] == '-' ? a + 1 : a, &v) == 0 && v <= 10ull * 365 * 86400) {
+                        s.clock_offset = a[0] == '-' ? -(int64_t)v : (int64_t)v;
                 } else if (strcmp(o, "--upload-ttl") == 0 && pc_parse_u64(a, &v) == 0 && v <= INT32_MAX) {
                         s.upload_ttl = (int64_t)v;
                 } else {
@@ -484,7 +500,7 @@ int main(int argc, char **argv)
         pthread_sigmask(SIG_BLOCK, &sigs, NULL);
         signal(SIGPIPE, SIG_IGN);
         d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                                     MHD_USE_ERROR_LOG,
+                                     MHD_USE_ERROR_LOG | MHD_USE_SUPPRESS_DATE_NO_CLOCK,
                              0, NULL, NULL, on_request, &s, MHD_OPTION_LISTEN_SOCKET, lfd,
                              MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s, MHD_OPTION_NOTIFY_COMPLETED,
                              on_done, &s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,

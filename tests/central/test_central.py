@@ -7,7 +7,7 @@ non-zero exit, e.g. a LeakSanitizer report, fails the test).
 Usage: test_central.py --server PATH/pk-central --group auth|tus|orders|pickups|faults
 Only the Python standard library: the signer here is written from the contract,
 independently of sync/sign.c, so both are checked against the worked example."""
-import argparse, base64, hashlib, hmac, http.client, json, os, random, shutil, signal
+import argparse, base64, calendar, hashlib, hmac, http.client, json, os, random, shutil, signal
 import socket, subprocess, sys, tempfile, threading, time, traceback, uuid
 
 KEY1 = bytes(range(32))
@@ -241,14 +241,28 @@ def test_timestamp_missing_malformed_or_skewed_is_clock_skew_with_date(srv):
         eq(st, 401, "status for ts %r" % ts)
         eq(err_code(body), "clock-skew", "code for ts %r" % ts)
         assert "date" in hd, "clock-skew answer carries Date"
-        server_time = time.mktime(time.strptime(hd["date"], "%a, %d %b %Y %H:%M:%S GMT"))
-        assert abs(server_time - time.mktime(time.gmtime())) < 5, hd["date"]
+        server_time = calendar.timegm(time.strptime(hd["date"], "%a, %d %b %Y %H:%M:%S GMT"))
+        assert abs(server_time - time.time()) < 5, hd["date"]
 
 
 def test_timestamp_within_300s_is_accepted(srv):
     for off in (-250, 250):
         st, h, body = srv.req("GET", "/v1/kiosks/k1/pickups", ts=ts_now(off))
         eq(st, 200, "status at offset %d" % off)
+
+
+def test_kiosk_corrects_its_clock_from_date_and_retries(srv, binary):
+    s2 = Server(binary, ["--clock-offset", "-3600"])
+    try:
+        st, h, body = s2.req("GET", "/v1/kiosks/k1/pickups")
+        eq((st, err_code(body)), (401, "clock-skew"), "kiosk clock 1 h ahead of the server")
+        server_time = calendar.timegm(time.strptime(h["date"], "%a, %d %b %Y %H:%M:%S GMT"))
+        offset = server_time - time.time()
+        assert abs(offset + 3600) < 5, offset
+        st, h, body = s2.req("GET", "/v1/kiosks/k1/pickups", ts=ts_now(offset))
+        eq(st, 200, "re-signed with the offset from Date")
+    finally:
+        s2.stop()
 
 
 def test_timestamp_checked_before_signature(srv):
@@ -1023,7 +1037,8 @@ def test_concurrent_clients_through_faults_apply_everything_once(srv):
 GROUPS = {
     "auth": [test_python_signer_reproduces_contract_example, test_signed_request_is_accepted,
              test_timestamp_missing_malformed_or_skewed_is_clock_skew_with_date,
-             test_timestamp_within_300s_is_accepted, test_timestamp_checked_before_signature,
+             test_timestamp_within_300s_is_accepted, test_kiosk_corrects_its_clock_from_date_and_retries,
+             test_timestamp_checked_before_signature,
              test_bad_missing_or_unknown_signature_is_bad_signature,
              test_request_about_another_kiosk_is_wrong_kiosk, test_errors_have_the_contract_shape,
              test_admin_is_unsigned],
