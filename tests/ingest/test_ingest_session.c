@@ -35,6 +35,10 @@ struct watch {
         const char *delete_root_after_items_of; /* root to delete */
         size_t delete_after;
         int fail_copy_of; /* copy_hook: fail the copy of this id (-1: none) */
+        bool record_order;  /* keep the order thumbnails finish in */
+        size_t order[1024], n_order;
+        size_t prio[3];
+        bool prioritised;
 };
 
 static void on_item(void *user, const struct app_ingest_item *it)
@@ -62,7 +66,25 @@ static void on_thumb(void *user, const struct app_ingest_item *it, int err)
                 w->thumb_errors++;
         if (s && !st.walk_done)
                 w->thumbs_before_walk_done++;
+        if (w->record_order && w->n_order < 1024)
+                w->order[w->n_order++] = it->id;
+        bool first = w->record_order && !w->prioritised;
+        w->prioritised = true;
         pthread_mutex_unlock(&w->lock);
+        if (first && s) {
+                /* One worker, blocked here: let the walk finish, then ask for the
+                 * three photos found last, as a screen scrolled to the end would. */
+                for (int i = 0; i < 2000 && !st.walk_done; i++) {
+                        usleep(5000);
+                        app_ingest_get_stats(s, &st);
+                }
+                size_t n = app_ingest_count(s);
+                size_t ids[3] = {n - 1, n - 2, n - 3};
+                pthread_mutex_lock(&w->lock);
+                memcpy(w->prio, ids, sizeof(ids));
+                pthread_mutex_unlock(&w->lock);
+                app_ingest_prioritise(s, ids, 3);
+        }
 }
 
 static int copy_hook(void *user, size_t id, uint64_t copied)
@@ -71,8 +93,9 @@ static int copy_hook(void *user, size_t id, uint64_t copied)
         return w->fail_copy_of >= 0 && (size_t)w->fail_copy_of == id;
 }
 
-static struct app_ingest *start(const char *root, struct watch *w, bool thumbs, unsigned max_files,
-                                char **ret_spool, char **ret_thumbs)
+static struct app_ingest *start_jobs(const char *root, struct watch *w, bool thumbs,
+                                     unsigned max_files, unsigned jobs, char **ret_spool,
+                                     char **ret_thumbs)
 {
         int k = ++seq;
         char *spool = pk_test_strdupf("%s/spool%d", tmp, k);
@@ -83,7 +106,7 @@ static struct app_ingest *start(const char *root, struct watch *w, bool thumbs, 
                 .thumbs_dir = th,
                 .spool_dir = spool,
                 .max_files = max_files,
-                .jobs = 2,
+                .jobs = jobs,
                 .on_item = on_item,
                 .on_thumb = on_thumb,
                 .copy_hook = copy_hook,
@@ -104,6 +127,12 @@ static struct app_ingest *start(const char *root, struct watch *w, bool thumbs, 
         else
                 free(th);
         return s;
+}
+
+static struct app_ingest *start(const char *root, struct watch *w, bool thumbs, unsigned max_files,
+                                char **ret_spool, char **ret_thumbs)
+{
+        return start_jobs(root, w, thumbs, max_files, 2, ret_spool, ret_thumbs);
 }
 
 static size_t find(struct app_ingest *s, const char *rel)
@@ -201,6 +230,33 @@ static void walk_probes_orders_groups_and_thumbnails(void **state)
         assert_string_equal(i1.captured_at, i2.captured_at);
         assert_true(i1.near_dup_of == b2 || i2.near_dup_of == b1);
         assert_int_equal(dir_count(th, NULL), st.photos);
+        app_ingest_free(s);
+        pk_test_rmtree(th);
+        free(spool), free(th);
+}
+
+static void prioritised_window_first_progressive_after_first_screen(void **state)
+{
+        struct watch w = {.lock = PTHREAD_MUTEX_INITIALIZER, .fail_copy_of = -1, .record_order = true};
+        char *spool, *th;
+        struct app_ingest *s = start_jobs(vol, &w, true, 0, 1, &spool, &th);
+        app_ingest_wait(s);
+        assert_true(w.n_order > 4);
+        /* Right after the first thumbnail: exactly the prioritised three. */
+        for (int k = 0; k < 3; k++) {
+                bool in = false;
+                for (int j = 0; j < 3; j++)
+                        in = in || w.order[1 + k] == w.prio[j];
+                assert_true(in);
+        }
+        /* The progressive JPEG never holds up the first screen. */
+        size_t prog = find(s, "DCIM/odd/progressive.jpg");
+        assert_true(prog != SIZE_MAX);
+        for (size_t k = 0; k < APP_INGEST_FIRST_SCREEN && k < w.n_order; k++) {
+                bool was_prio = prog == w.prio[0] || prog == w.prio[1] || prog == w.prio[2];
+                if (!was_prio)
+                        assert_true(w.order[k] != prog);
+        }
         app_ingest_free(s);
         pk_test_rmtree(th);
         free(spool), free(th);
@@ -370,6 +426,7 @@ int main(void)
         }
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(walk_probes_orders_groups_and_thumbnails),
+                cmocka_unit_test(prioritised_window_first_progressive_after_first_screen),
                 cmocka_unit_test(select_dedups_and_verifies_hash),
                 cmocka_unit_test(pull_out_mid_copy_resumes_on_same_volume),
                 cmocka_unit_test(root_deleted_mid_walk_is_reported),
