@@ -112,7 +112,7 @@ void fx_order_in(struct fixture *f, enum order_state st, char ret_id[STORE_ID_SI
         if (st == ORDER_RECEIVED) {
                 char code[16];
                 static int n;
-                snprintf(code, sizeof(code), "APP-%04d", ++n);
+                snprintf(code, sizeof(code), "AP-%04d", ++n);
                 char *j = fx_remote_json(code, ret_id);
                 bool inserted = false;
                 assert_int_equal(store_order_insert_remote(f->s, j, strlen(j), &inserted, &err), 0);
