@@ -133,7 +133,15 @@ enum drv_job_verdict drv_job_verdict(const struct drv_job_status *job,
         case DRV_JOB_COMPLETED:
                 return DRV_VERDICT_COMPLETED;
         case DRV_JOB_CANCELED:
-                return DRV_VERDICT_CANCELLED;
+                /* CUPS 2.4 reports a job the printer aborted as canceled, with
+                 * no job-canceled-by-* reason ("processing-to-stop-point"):
+                 * only a cancel someone asked CUPS for is a cancellation. */
+                for (size_t i = 0; i < job->n_reasons && i < DRV_JOB_REASONS_MAX; i++)
+                        if (!strcmp(job->reasons[i], "job-canceled-by-user") ||
+                            !strcmp(job->reasons[i], "job-canceled-by-operator"))
+                                return DRV_VERDICT_CANCELLED;
+                set_reason(reason, "canceled-at-printer");
+                return DRV_VERDICT_FAILED;
         case DRV_JOB_ABORTED:
                 set_reason(reason, job->n_reasons ? job->reasons[0] : "aborted-by-system");
                 return DRV_VERDICT_FAILED;

@@ -137,8 +137,15 @@ enum drv_job_verdict {
         DRV_VERDICT_WAITING,    /* not final, but blocked: the printer or queue
                                    needs staff (paper, jam, held job) */
         DRV_VERDICT_COMPLETED,  /* CUPS says completed (not proof of paper) */
-        DRV_VERDICT_CANCELLED,  /* cancelled (it may still have printed) */
-        DRV_VERDICT_FAILED,     /* aborted, or the queue is stopped: staff */
+        DRV_VERDICT_CANCELLED,  /* cancelled through CUPS (job-canceled-by-user or
+                                   -operator); it may still have printed */
+        DRV_VERDICT_FAILED,     /* aborted; canceled without such a reason (CUPS
+                                   2.4 reports a printer abort that way, reason
+                                   "canceled-at-printer"); or the queue is
+                                   stopped: staff. A job failed because its
+                                   queue is stopped is still queued in CUPS
+                                   and prints when the queue is resumed:
+                                   cancel it before submitting a retry. */
         _DRV_VERDICT_MAX,
 };
 

@@ -1,13 +1,13 @@
 #!/bin/bash
-# The cups fixture works for everyone: every queue in PK_PRINTERS is idle and
-# accepting, and a PNG printed with lp on the first queue completes and reaches
+# The cups fixture works for everyone: every queue in PK_PRINTERS is enabled
+# (idle, or printing for a test running in parallel) and accepting, and a PNG printed with lp on the first queue completes and reaches
 # the ippeveprinter spool (kept with -k) and its jobs.log.
 set -euo pipefail
 . "${PK_BUILD_DIR:?}/cups-peer/env"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for q in $PK_PRINTERS; do
-        lpstat -p "$q" | grep -q 'is idle' || { echo "FAIL: $q not idle"; lpstat -p "$q"; exit 1; }
+        lpstat -p "$q" | grep -qE 'is idle|now printing' || { echo "FAIL: $q not enabled"; lpstat -p "$q"; exit 1; }
         lpstat -a "$q" | grep -q 'accepting' || { echo "FAIL: $q not accepting"; exit 1; }
 done
 q=${PK_PRINTERS%% *}

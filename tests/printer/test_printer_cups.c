@@ -399,7 +399,7 @@ static void paper_out_blocks_the_job_until_cleared(void **state)
         drv_printer_free(p);
 }
 
-static void printer_abort_reaches_cups_as_canceled(void **state)
+static void printer_abort_is_canceled_in_cups_and_failed_for_us(void **state)
 {
         (void)state;
         /* DESIGN.md: a job the printer aborted is not reported as aborted.
@@ -415,7 +415,9 @@ static void printer_abort_reaches_cups_as_canceled(void **state)
         print_message("printer aborted job %d: CUPS job-state %s, impressions %d\n", id,
                       drv_job_state_name(j.state), j.impressions_completed);
         assert_int_equal(j.state, DRV_JOB_CANCELED);
-        assert_int_equal(drv_job_verdict(&j, NULL, NULL), DRV_VERDICT_CANCELLED);
+        char why[DRV_REASON_KEYWORD_MAX];
+        assert_int_equal(drv_job_verdict(&j, NULL, why), DRV_VERDICT_FAILED);
+        assert_string_equal(why, "canceled-at-printer");
         struct drv_printer_status st;
         assert_int_equal(drv_printer_status(p, "pk3", &st, NULL), 0);
         if (st.state == DRV_PRINTER_STOPPED) {
@@ -440,7 +442,9 @@ static void cancel_ends_a_printing_job_and_is_refused_twice(void **state)
         assert_int_equal(drv_printer_cancel(p, id, &err), 0);
         j = wait_job(p, id, DRV_JOB_CANCELED, 20);
         assert_int_equal(j.state, DRV_JOB_CANCELED);
-        assert_int_equal(drv_job_verdict(&j, NULL, NULL), DRV_VERDICT_CANCELLED);
+        char why[DRV_REASON_KEYWORD_MAX];
+        assert_int_equal(drv_job_verdict(&j, NULL, why), DRV_VERDICT_FAILED);
+        assert_string_equal(why, "canceled-at-printer");
         assert_int_equal(drv_printer_cancel(p, id, &err), DRV_E_REFUSED);
         assert_int_equal(drv_printer_cancel(p, 999999, &err), DRV_E_NOT_FOUND);
         set_fault("pk4", NULL);
@@ -529,7 +533,7 @@ int main(void)
                 cmocka_unit_test(tiff_is_accepted_and_completes),
                 cmocka_unit_test(job_is_found_again_by_uuid_across_pages),
                 cmocka_unit_test(paper_out_blocks_the_job_until_cleared),
-                cmocka_unit_test(printer_abort_reaches_cups_as_canceled),
+                cmocka_unit_test(printer_abort_is_canceled_in_cups_and_failed_for_us),
                 cmocka_unit_test(cancel_ends_a_printing_job_and_is_refused_twice),
                 cmocka_unit_test(bad_specs_are_refused_before_any_io),
                 cmocka_unit_test(fault_double_fails_only_the_nth_call),

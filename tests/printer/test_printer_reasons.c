@@ -147,7 +147,14 @@ static void verdict_follows_job_and_queue(void **state)
         j.state = DRV_JOB_ABORTED;
         assert_int_equal(drv_job_verdict(&j, &p, why), DRV_VERDICT_FAILED);
         j.state = DRV_JOB_CANCELED;
+        j.n_reasons = 1;
+        snprintf(j.reasons[0], sizeof(j.reasons[0]), "job-canceled-by-user");
         assert_int_equal(drv_job_verdict(&j, NULL, why), DRV_VERDICT_CANCELLED);
+        /* How CUPS 2.4 reports a job the printer aborted. */
+        snprintf(j.reasons[0], sizeof(j.reasons[0]), "processing-to-stop-point");
+        assert_int_equal(drv_job_verdict(&j, NULL, why), DRV_VERDICT_FAILED);
+        assert_string_equal(why, "canceled-at-printer");
+        j.n_reasons = 0;
         j.state = DRV_JOB_COMPLETED;
         assert_int_equal(drv_job_verdict(&j, NULL, why), DRV_VERDICT_COMPLETED);
         assert_string_equal(drv_job_verdict_name(DRV_VERDICT_WAITING), "waiting");
