@@ -37,6 +37,15 @@ add "printkioskctl thumb --jobs 1" "'$CTL' thumb --size 256 --jobs 1 $Q --out '$
 add "vipsthumbnail, 1 process" "vipsthumbnail --size 256x256 -o '$WORK/vt/%s.jpg' $Q"
 add "vipsthumbnail x2 side by side" "printf '%s\\n' $Q | xargs -d '\\n' -P 2 -n $HALF vipsthumbnail --size 256x256 -o '$WORK/vt2/%s.jpg'"
 add "vipsthumbnail -e sRGB, 1 process" "vipsthumbnail --size 256x256 --export-profile '$SRGB' -o '$WORK/vts/%s.jpg' $Q"
+# Progressive JPEGs decode without DCT scaling: time them apart (DESIGN.md "Speed").
+mapfile -t PROG < <(VIPS_WARNING=0 "$CTL" probe --no-hash "${FILES[@]}" 2>/dev/null |
+    python3 -c 'import json,sys; [print(d["path"]) for d in map(json.loads, sys.stdin) if d.get("progressive")]')
+if [ "${#PROG[@]}" -gt 0 ]; then
+    QP=$(printf "'%s' " "${PROG[@]}")
+    mkdir -p "$WORK/pkp" "$WORK/vtp"
+    add "printkioskctl thumb --jobs 2, ${#PROG[@]} progressive only" "'$CTL' thumb --size 256 --jobs 2 $QP --out '$WORK/pkp' > /dev/null"
+    add "vipsthumbnail, 1 process, ${#PROG[@]} progressive only" "vipsthumbnail --size 256x256 -o '$WORK/vtp/%s.jpg' $QP"
+fi
 
 echo "timing $N photos, $RUNS runs each ..." >&2
 hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$WORK/h.json" "${cmds[@]}" >/dev/null
@@ -45,19 +54,22 @@ for c in "${cmds[@]}"; do
     /usr/bin/time -f %M -o "$WORK/rss" bash -c "$c" >/dev/null 2>&1
     rss+=("$(cat "$WORK/rss")")
 done
-python3 - "$WORK/h.json" "$N" "${names[@]}" -- "${rss[@]}" <<'PY'
+python3 - "$WORK/h.json" "$N" "${#PROG[@]}" "${names[@]}" -- "${rss[@]}" <<'PY'
 import json, sys, statistics
 res = json.load(open(sys.argv[1]))['results']
 n = int(sys.argv[2])
+nprog = int(sys.argv[3])
+sys.argv.pop(3)
 rest = sys.argv[3:]
 k = rest.index('--')
 names, rss = rest[:k], [int(x) for x in rest[k + 1:]]
 med = [statistics.median(r['times']) for r in res]
 ours, vt1, vt2 = med[0], med[2], med[3]
-print('| tool | median s (%d photos) | photos/s | ours vs it (speed) | peak RSS MB | RSS vs vipsthumbnail 1 proc |' % n)
+print('| tool | median s | photos/s | time vs ours | peak RSS MB | RSS vs vipsthumbnail 1 proc |')
 print('|---|---:|---:|---:|---:|---:|')
-for name, m, r in zip(names, med, rss):
-    print('| %s | %.3f | %.2f | %.2fx | %.1f | %.2fx |' % (name, m, n / m, m / ours, r / 1024, r / rss[2]))
+for i, (name, m, r) in enumerate(zip(names, med, rss)):
+    cnt, base = (n, ours) if i < 5 else (nprog, med[5])
+    print('| %s | %.3f | %.2f | %.2fx | %.1f | %.2fx |' % (name, m, cnt / m, m / base, r / 1024, r / rss[2]))
 print()
 print('Target (DESIGN.md "Speed"): photos/s >= 1.0x "vipsthumbnail x2" -> %.2fx; '
       'peak RSS <= 1.2x one vipsthumbnail process -> %.2fx' % (vt2 / ours, rss[0] / rss[2]))
