@@ -25,7 +25,7 @@ struct row {
 static struct row rows[MAX_ROWS];
 static int n_rows, model_n, model_cols;
 static char last_date[11];
-static int visible_cells, req_first = -1, req_last = -1, req_count = -1;
+static int visible_cells, visible_cells_max, req_first = -1, req_last = -1, req_count = -1;
 
 void ui_grid_reset(void)
 {
@@ -36,7 +36,7 @@ void ui_grid_reset(void)
 
 int ui_grid_visible_cells(void)
 {
-        return visible_cells;
+        return visible_cells_max;
 }
 
 static const float CELL = 320, GAP = 16, HEADER = 110; /* dp */
@@ -274,6 +274,8 @@ void ui_screen_grid(struct ui *ui)
                 }
         }
         SDL_RenderSetClipRect(ui->ren, NULL);
+        if (visible_cells > visible_cells_max)
+                visible_cells_max = visible_cells;
         if (n_rows == 0)
                 ui_text(ui, _("Reading photos..."), c, 40, UI_DIM, UI_CENTRE, false, false);
         /* thumbnails for what is visible and one screen either side */

@@ -152,6 +152,7 @@ int ui_script_step(struct ui *ui, struct ui_script *s)
         if (delivered) {
                 s->settling = true;
                 s->settle_frame = ui->frame_no;
+                ui->dirty = true; /* input that changed nothing still gets its frame */
         }
         if (s->settling) {
                 if (ui->frame_no <= s->settle_frame || ui->dirty)
@@ -250,6 +251,8 @@ int ui_script_step(struct ui *ui, struct ui_script *s)
                 } else {
                         return fail(ui, s, "unknown command"), 0;
                 }
+                if (getenv("PK_SCRIPT_TRACE"))
+                        fprintf(stderr, "script %6llu ms: %s\n", (unsigned long long)now, s->lines[s->pc]);
                 s->pc++;
                 s->waiting = false;
                 if (s->q_len > 0)

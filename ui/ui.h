@@ -238,4 +238,4 @@ struct ui_rect ui_draw_photo(struct ui *ui, int index, struct ui_rect r, bool co
 bool ui_photo_low_res(struct ui *ui, const struct app_kiosk_photo *p);
 /* grid model (screen_grid.c), exposed for the virtualisation test */
 void ui_grid_reset(void);
-int ui_grid_visible_cells(void); /* cells drawn in the last frame */
+int ui_grid_visible_cells(void); /* most cells drawn in one frame so far */

@@ -105,8 +105,8 @@ struct ui_rect ui_top_bar(struct ui *ui, const char *title, bool start_over)
         float bar = ui_dp(ui, 120), pad = ui_dp(ui, 20);
         ui_fill(ui, (struct ui_rect){0, 0, (float)ui->w, bar}, UI_PANEL);
         float bw = ui_dp(ui, 300);
-        ui_text(ui, title, (struct ui_rect){pad, 0, ui->w - bw - 3 * pad, bar}, 44, UI_FG, UI_LEFT,
-                true, false);
+        ui_text(ui, title, (struct ui_rect){pad, 0, ui->w - bw - 3 * pad, bar},
+                ui->landscape ? 44 : 36, UI_FG, UI_LEFT, true, true);
         if (start_over &&
             ui_button(ui, "start-over", _("Start over"),
                       (struct ui_rect){ui->w - bw - pad, ui_dp(ui, 10), bw, bar - ui_dp(ui, 20)}, false))
