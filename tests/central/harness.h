@@ -2,7 +2,8 @@
  * reference server on a free loopback port in a fresh temp dir, makes signed
  * and admin requests with libcurl + sync/sign, and stops it with SIGTERM.
  * Kiosks "k1" (key bytes 0x00..0x1f) and "k2" (0x20..0x3f) are always
- * configured. Callers must stop every harness they start, on every path. */
+ * configured. Callers must stop every harness they start, on every path.
+ * Link it into a pk_test() executable: it uses tests/testutil.c from there. */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
