@@ -12,8 +12,6 @@
 
 #include "sync/sign.h"
 
-int pc_order_insert(struct pc_server *s, const json_t *o, const char *kiosk_id, const char *body_sha);
-
 static int from_loopback(struct MHD_Connection *c)
 {
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);

@@ -116,6 +116,10 @@ void pc_route_v1(struct pc_server *s, struct MHD_Connection *c, struct pc_reques
 void pc_route_admin(struct pc_server *s, struct MHD_Connection *c, struct pc_request *q,
                     struct pc_reply *r);
 
+/* routes_v1.c, under store_lock: store a validated order (state from its
+ * "state", state time from locked_at). Returns 0 or -1. */
+int pc_order_insert(struct pc_server *s, const json_t *o, const char *kiosk_id, const char *body_sha);
+
 /* faults.c */
 int pc_faults_set(struct pc_server *s, const json_t *list, char *msg, size_t msgsz);
 json_t *pc_faults_list(struct pc_server *s);

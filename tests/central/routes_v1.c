@@ -462,8 +462,6 @@ static int64_t order_state_at(const json_t *o)
         return 0;
 }
 
-/* Under store_lock: store a validated order. Returns 0 or -1. */
-int pc_order_insert(struct pc_server *s, const json_t *o, const char *kiosk_id, const char *body_sha);
 int pc_order_insert(struct pc_server *s, const json_t *o, const char *kiosk_id, const char *body_sha)
 {
         char *txt = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
