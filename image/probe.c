@@ -267,7 +267,7 @@ out:
         return rc;
 }
 
-static VipsImage *load_header(const char *path, enum img_format fmt)
+static VipsImage *load_header(VipsSource *src, enum img_format fmt)
 {
         VipsImage *im = NULL;
         int r = -1;
@@ -275,23 +275,23 @@ static VipsImage *load_header(const char *path, enum img_format fmt)
          * even if a file's bytes would also match another loader. */
         switch (fmt) {
         case IMG_FMT_JPEG:
-                r = vips_jpegload(path, &im, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                r = vips_jpegload_source(src, &im, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
                                   VIPS_FAIL_ON_TRUNCATED, NULL);
                 break;
         case IMG_FMT_PNG:
-                r = vips_pngload(path, &im, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                r = vips_pngload_source(src, &im, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
                                  VIPS_FAIL_ON_TRUNCATED, NULL);
                 break;
         case IMG_FMT_WEBP:
-                r = vips_webpload(path, &im, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                r = vips_webpload_source(src, &im, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
                                   VIPS_FAIL_ON_TRUNCATED, NULL);
                 break;
         case IMG_FMT_HEIF:
-                r = vips_heifload(path, &im, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                r = vips_heifload_source(src, &im, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
                                   VIPS_FAIL_ON_TRUNCATED, NULL);
                 break;
         case IMG_FMT_TIFF:
-                r = vips_tiffload(path, &im, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                r = vips_tiffload_source(src, &im, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
                                   VIPS_FAIL_ON_TRUNCATED, NULL);
                 break;
         default:
@@ -432,7 +432,8 @@ static void apply_exif(const struct img_exif *ex, struct img_probe *ret)
 }
 
 int img_probe_internal(const char *path, unsigned flags, struct img_probe *ret,
-                       VipsImage **ret_header, struct img_exif *ret_exif, struct img_errbuf *err)
+                       VipsImage **ret_header, VipsSource **ret_source, struct img_exif *ret_exif,
+                       struct img_errbuf *err)
 {
         const struct img_limits *lim = img_get_limits();
         struct img_probe pr;
@@ -440,6 +441,7 @@ int img_probe_internal(const char *path, unsigned flags, struct img_probe *ret,
         struct stat st;
         uint8_t head[SNIFF_BYTES];
         VipsImage *im = NULL;
+        VipsSource *src = NULL;
         int fd = -1, rc = IMG_OK;
         ssize_t n;
 
@@ -487,8 +489,17 @@ int img_probe_internal(const char *path, unsigned flags, struct img_probe *ret,
         if (rc < 0)
                 goto out;
 
+        /* From our own descriptor, never by name: libvips caches loads by file
+         * name, so a different photo at the same path (the next customer's USB
+         * stick) would get the last one's header. Source loads are not cached,
+         * and the checks above then hold for exactly the bytes libvips reads. */
+        src = vips_source_new_from_descriptor(fd);
+        if (!src) {
+                rc = img_vips_fail(err, IMG_E_INTERNAL, path, "cannot start reading");
+                goto out;
+        }
         vips_error_clear(); /* loaders may leave warnings from earlier files */
-        im = load_header(path, pr.format);
+        im = load_header(src, pr.format);
         if (!im) {
                 rc = img_vips_fail(err, IMG_E_CORRUPT, path, "cannot read the header");
                 goto out;
@@ -568,9 +579,15 @@ int img_probe_internal(const char *path, unsigned flags, struct img_probe *ret,
                 *ret_header = im;
                 im = NULL;
         }
+        if (ret_source) {
+                *ret_source = src;
+                src = NULL;
+        }
 out:
         if (im)
                 g_object_unref(im);
+        if (src)
+                g_object_unref(src);
         if (fd >= 0)
                 close(fd);
         return rc;
@@ -578,5 +595,5 @@ out:
 
 int img_probe_file(const char *path, unsigned flags, struct img_probe *ret, struct img_errbuf *err)
 {
-        return img_probe_internal(path, flags, ret, NULL, NULL, err);
+        return img_probe_internal(path, flags, ret, NULL, NULL, NULL, err);
 }

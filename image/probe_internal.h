@@ -7,10 +7,12 @@
 
 /* img_probe_file's rules (sniff, allow-list, file-size and pixel limits,
  * truncation, EXIF, ICC) and, on success, the header image (ret_header,
- * (transfer full), unref it; may be NULL) and the parsed EXIF (ret_exif, may be
- * NULL; zeroed when the photo has none). */
+ * (transfer full), unref it; may be NULL), the libvips source on the file
+ * descriptor that was checked (ret_source, (transfer full); decode from it, not
+ * from the path, so the checked bytes are the decoded ones; may be NULL) and
+ * the parsed EXIF (ret_exif, may be NULL; zeroed when the photo has none). */
 int img_probe_internal(const char *path, unsigned flags, struct img_probe *ret,
-                       VipsImage **ret_header, struct img_exif *ret_exif,
+                       VipsImage **ret_header, VipsSource **ret_source, struct img_exif *ret_exif,
                        struct img_errbuf *err);
 
 /* Turn the pending libvips error into `code` (or IMG_E_TRUNCATED when libvips

@@ -226,11 +226,12 @@ static int make_thumb(const char *path, const struct img_thumb_spec *spec, VipsI
         struct img_probe pr;
         struct img_exif ex;
         VipsImage *hdr = NULL, *t = NULL;
+        VipsSource *src = NULL;
         bool from_exif = false;
         int rc = check_spec(spec, err);
         if (rc < 0)
                 return rc;
-        rc = img_probe_internal(path, IMG_PROBE_NO_HASH, &pr, &hdr, &ex, err);
+        rc = img_probe_internal(path, IMG_PROBE_NO_HASH, &pr, &hdr, &src, &ex, err);
         if (rc < 0)
                 return rc;
         if (spec->allow_exif_thumbnail)
@@ -240,12 +241,17 @@ static int make_thumb(const char *path, const struct img_thumb_spec *spec, VipsI
         if (!t) {
                 vips_error_clear();
                 /* Shrink-on-load, EXIF orientation applied, no colour work here
-                 * (to_srgb8 does it on the small result). */
-                if (vips_thumbnail(path, &t, spec->size, "height", spec->size, "crop",
-                                   spec->square ? VIPS_INTERESTING_CENTRE : VIPS_INTERESTING_NONE,
-                                   "size", VIPS_SIZE_DOWN, "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL))
+                 * (to_srgb8 does it on the small result). From the probe's
+                 * source, never the path: see probe.c on libvips' cache. */
+                if (vips_thumbnail_source(src, &t, spec->size, "height", spec->size, "crop",
+                                          spec->square ? VIPS_INTERESTING_CENTRE : VIPS_INTERESTING_NONE,
+                                          "size", VIPS_SIZE_DOWN, "fail_on", VIPS_FAIL_ON_TRUNCATED,
+                                          NULL)) {
+                        g_object_unref(src);
                         return img_vips_fail(err, IMG_E_CORRUPT, path, "cannot decode");
+                }
         }
+        g_object_unref(src); /* t holds its own reference while it needs the file */
         rc = to_srgb8(t, &pr, from_exif, ret, err);
         if (rc < 0)
                 return rc;

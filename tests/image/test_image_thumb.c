@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "image/probe.h"
 #include "image/thumb.h"
 #include "tests/image/corpus_util.h"
 #include "tests/testutil.h"
@@ -302,6 +303,43 @@ static void thumb_file_is_an_srgb_jpeg_written_whole(void **state)
         free(dir);
 }
 
+/* libvips caches loads by file name: the next customer's photo at the same
+ * path (same USB stick layout) must never get the previous one's header. */
+static void a_new_photo_at_the_same_path_is_not_served_from_a_cache(void **state)
+{
+        (void)state;
+        char *dir = pk_test_mkdtemp("thumb-same-path");
+        char *p = pk_test_strdupf("%s/IMG_0001.JPG", dir);
+        struct img_thumb_spec spec = IMG_THUMB_SPEC_DEFAULT;
+        spec.size = 96;
+        const char *files[2] = {"noprofile.jpg", "orient-6.jpg"};
+        struct img_pixels px[2] = {{0}};
+        for (int i = 0; i < 2; i++) {
+                char *src = corpus_path(files[i]);
+                size_t len = 0;
+                char *bytes = pk_test_read_file(src, &len);
+                assert_non_null(bytes);
+                unlink(p);
+                assert_int_equal(pk_test_write_file(p, bytes, len), 0);
+                struct img_probe pr;
+                assert_int_equal(img_probe_file(p, IMG_PROBE_NO_HASH, &pr, NULL), 0);
+                assert_int_equal(pr.orientation, i == 0 ? 1 : 6);
+                px[i] = (struct img_pixels){0};
+                assert_int_equal(img_thumb_to_pixels(p, &spec, &px[i], NULL, NULL), 0);
+                free(bytes);
+                free(src);
+        }
+        /* Both are the same upright picture, so the second one (stored rotated)
+         * came out upright only if its own orientation was applied. */
+        assert_int_equal(px[1].width, 96);
+        assert_true(mean_abs_diff(&px[0], &px[1]) <= 4.0);
+        img_pixels_free(&px[0]);
+        img_pixels_free(&px[1]);
+        pk_test_rmtree(dir);
+        free(p);
+        free(dir);
+}
+
 #define THREAD_FILES 6
 static const char *const thread_files[THREAD_FILES] = {"orient-3.jpg", "progressive.jpg", "alpha.png",
                                                       "photo.webp", "adobergb-icc.jpg", "photo.heic"};
@@ -371,6 +409,7 @@ int main(void)
                 cmocka_unit_test(bad_specs_are_refused),
                 cmocka_unit_test(thumb_file_is_an_srgb_jpeg_written_whole),
                 cmocka_unit_test(two_threads_get_the_same_thumbnails_as_one),
+                cmocka_unit_test(a_new_photo_at_the_same_path_is_not_served_from_a_cache),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
