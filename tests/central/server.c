@@ -308,8 +308,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                         pc_reply_header(&r, MHD_HTTP_HEADER_RETRY_AFTER, "%d", q->fault.retry_after);
         } else if (strncmp(q->path, "/admin/", 7) == 0 || strcmp(q->path, "/admin") == 0) {
                 pc_route_admin(s, c, q, &r);
-        } else {
+        } else if (strncmp(q->path, "/v1/", 4) == 0) {
                 pc_route_v1(s, c, q, &r);
+        } else {
+                pc_reply_error(&r, 404, "not-found", "no such route (the API lives under /v1/)");
         }
         if (is_tus_path(q->path))
                 pc_reply_header(&r, "Tus-Resumable", "1.0.0");
