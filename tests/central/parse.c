@@ -464,9 +464,9 @@ int pc_validate_faults(const json_t *list, char *msg, size_t msgsz)
                         return -1;
                 }
                 v = json_object_get(r, "status");
-                if (v && (!json_is_integer(v) || json_integer_value(v) < 100 ||
+                if (v && (!json_is_integer(v) || json_integer_value(v) < 200 ||
                           json_integer_value(v) > 599)) {
-                        snprintf(msg, msgsz, "rule %zu: status must be 100..599", i);
+                        snprintf(msg, msgsz, "rule %zu: status must be 200..599", i);
                         return -1;
                 }
                 if (strcmp(act, "status") == 0 && !v) {
