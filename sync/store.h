@@ -227,8 +227,8 @@ int store_order_list(struct store *s, const struct store_order_filter *f,
  * channel "app"). New: inserted with state received (+ items, with HQ asset ids
  * and master fields as given), audit row, and an "accepted" event in the outbox,
  * all in one transaction; *ret_inserted = true. Already stored: nothing written,
- * *ret_inserted = false. Malformed: STORE_E_INVALID; its code used by another
- * order: STORE_E_CONFLICT. */
+ * *ret_inserted = false. Malformed (including a code longer than 7 characters):
+ * STORE_E_INVALID; its code used by another order: STORE_E_CONFLICT. */
 int store_order_insert_remote(struct store *s, const char *json, size_t len, bool *ret_inserted,
                               struct store_errbuf *err);
 /* Link a remote item's downloaded files (photo and/or master; NULL leaves one
