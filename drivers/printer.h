@@ -138,7 +138,11 @@ enum drv_job_verdict {
                                    needs staff (paper, jam, held job) */
         DRV_VERDICT_COMPLETED,  /* CUPS says completed (not proof of paper) */
         DRV_VERDICT_CANCELLED,  /* cancelled through CUPS (job-canceled-by-user or
-                                   -operator); it may still have printed */
+                                   -operator); it may still have printed. CUPS
+                                   sometimes ends a cancel of a job being sent
+                                   without that reason (then FAILED,
+                                   "canceled-at-printer"): a caller that
+                                   cancelled the job itself knows better. */
         DRV_VERDICT_FAILED,     /* aborted; canceled without such a reason (CUPS
                                    2.4 reports a printer abort that way, reason
                                    "canceled-at-printer"); or the queue is
