@@ -75,7 +75,7 @@ int img_vips_fail(struct img_errbuf *err, int code, const char *path, const char
         /* libvips' error buffer is process-wide: take the first line only, and
          * classify truncation by libjpeg/libpng/libheif wording. */
         char first[160] = "";
-        const char *buf = vips_error_buffer();
+        char *buf = vips_error_buffer_copy(); /* a copy taken under libvips' lock */
         if (buf) {
                 size_t n = strcspn(buf, "\n");
                 char raw[160];
@@ -84,8 +84,8 @@ int img_vips_fail(struct img_errbuf *err, int code, const char *path, const char
                 hide_name(raw, sizeof(raw), path);
                 hide_name(raw, sizeof(raw), base ? base + 1 : path);
                 img_sanitise_ascii(raw, first, sizeof(first));
+                g_free(buf);
         }
-        vips_error_clear();
         if (strstr(first, "runcat") || strstr(first, "remature end") || strstr(first, "nds early") ||
             strstr(first, "end of file") || strstr(first, "Not enough") || strstr(first, "out of data") ||
             strstr(first, "bad seek"))
