@@ -629,25 +629,32 @@ static int cups_find_job(void *impl, const char *job_uuid, size_t page_size,
                 }
                 size_t got = 0;
                 int max_id = 0;
-                for (ipp_attribute_t *a = ippFirstAttribute(resp); a; a = ippNextAttribute(resp)) {
-                        if (ippGetGroupTag(a) != IPP_TAG_JOB || !ippGetName(a) ||
-                            strcmp(ippGetName(a), "job-id"))
+                /* One job per group; cupsd's attribute order inside a group is
+                 * not job-id first, so gather the group, then judge it. */
+                int id = 0;
+                const char *uuid = NULL;
+                for (ipp_attribute_t *a = ippFirstAttribute(resp);; a = ippNextAttribute(resp)) {
+                        const char *n = a ? ippGetName(a) : NULL;
+                        if (!a || !n) { /* end of a group */
+                                if (id > 0) {
+                                        got++;
+                                        if (id > max_id)
+                                                max_id = id;
+                                        if (uuid && strcmp(uuid, job_uuid) == 0 && id > found_id)
+                                                found_id = id;
+                                }
+                                id = 0;
+                                uuid = NULL;
+                                if (!a)
+                                        break;
                                 continue;
-                        int id = ippGetInteger(a, 0);
-                        got++;
-                        if (id > max_id)
-                                max_id = id;
-                        /* The rest of this job's group follows job-id in cupsd's
-                         * answers, but scan the whole group to be safe. */
-                        ipp_attribute_t *u = a;
-                        const char *uuid = NULL;
-                        for (; u && ippGetName(u); u = ippNextAttribute(resp))
-                                if (!strcmp(ippGetName(u), "job-uuid"))
-                                        uuid = ippGetString(u, 0, NULL);
-                        if (uuid && strcmp(uuid, job_uuid) == 0 && id > found_id)
-                                found_id = id;
-                        if (!u)
-                                break;
+                        }
+                        if (ippGetGroupTag(a) != IPP_TAG_JOB)
+                                continue;
+                        if (!strcmp(n, "job-id"))
+                                id = ippGetInteger(a, 0);
+                        else if (!strcmp(n, "job-uuid"))
+                                uuid = ippGetString(a, 0, NULL);
                 }
                 ippDelete(resp);
                 scanned += got;
