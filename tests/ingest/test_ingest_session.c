@@ -24,7 +24,7 @@
 #include "ingest_test_util.h"
 #include "tests/testutil.h"
 
-#define N_PHOTOS 150
+#define N_PHOTOS 60
 static char *tmp, *vol;
 static int seq;
 
