@@ -9,8 +9,8 @@ trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 jget() { python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); [d:=d[k] for k in sys.argv[1:]]; print(d)' "$@"; }
 
-# a 3000x2000 landscape and a 1000x1500 portrait photo, made here
-vips black "$T/b.v" 3000 2000 --bands 3
+# a 2000x1400 landscape and a 1000x1500 portrait photo, made here
+vips black "$T/b.v" 2000 1400 --bands 3
 vips linear "$T/b.v" "$T/c.v" "1 1 1" "40 120 200" --uchar
 vips jpegsave "$T/c.v" "$T/land.jpg" --Q 90
 vips crop "$T/c.v" "$T/p.v" 0 0 1000 1500
