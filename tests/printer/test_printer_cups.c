@@ -455,6 +455,56 @@ static void cancel_ends_a_printing_job_and_is_refused_twice(void **state)
         drv_printer_free(p);
 }
 
+static void stopped_queue_fails_the_job_and_rejecting_queue_refuses(void **state)
+{
+        (void)state;
+        /* pk4 belongs to this file; restored on every path below. */
+        struct drv_printer *p = cups_printer();
+        assert_int_equal(system("cupsdisable -r kiosk-test pk4"), 0);
+        char job_id[DRV_JOB_ID_TEXT_MAX];
+        new_job_id(job_id);
+        struct drv_print_spec s = photo_spec("pk4", job_id);
+        struct drv_errbuf err = {{0}};
+        int id = 0;
+        int r = drv_printer_submit(p, &s, &id, &err);
+        struct drv_printer_status st;
+        int rs = drv_printer_status(p, "pk4", &st, NULL);
+        struct drv_job_status j = {0};
+        int rj = id > 0 ? drv_printer_job_status(p, id, &j, NULL) : -1;
+        char why[DRV_REASON_KEYWORD_MAX] = "";
+        enum drv_job_verdict v = drv_job_verdict(&j, &st, why);
+        if (id > 0)
+                drv_printer_cancel(p, id, NULL); /* else it prints on cupsenable */
+        int ren = system("cupsenable pk4");
+
+        assert_int_equal(system("cupsreject pk4"), 0);
+        char job_id2[DRV_JOB_ID_TEXT_MAX];
+        new_job_id(job_id2);
+        struct drv_print_spec s2 = photo_spec("pk4", job_id2);
+        int id2 = 0;
+        int r2 = drv_printer_submit(p, &s2, &id2, &err);
+        struct drv_printer_status st2;
+        int rs2 = drv_printer_status(p, "pk4", &st2, NULL);
+        int racc = system("cupsaccept pk4");
+        drv_printer_free(p);
+
+        assert_int_equal(ren, 0);
+        assert_int_equal(racc, 0);
+        assert_int_equal(r, 0); /* a stopped queue still takes jobs */
+        assert_int_equal(rs, 0);
+        assert_int_equal(st.state, DRV_PRINTER_STOPPED);
+        assert_string_equal(st.message, "kiosk-test");
+        assert_int_equal(rj, 0);
+        assert_int_equal(j.state, DRV_JOB_PENDING);
+        assert_int_equal(v, DRV_VERDICT_FAILED);
+        assert_string_equal(why, "paused");
+        assert_int_equal(r2, DRV_E_REFUSED);
+        assert_int_equal(id2, 0);
+        assert_true(strlen(err.msg) > 0);
+        assert_int_equal(rs2, 0);
+        assert_false(st2.accepting);
+}
+
 static void bad_specs_are_refused_before_any_io(void **state)
 {
         (void)state;
@@ -539,6 +589,7 @@ int main(void)
                 cmocka_unit_test(paper_out_blocks_the_job_until_cleared),
                 cmocka_unit_test(printer_abort_is_canceled_in_cups_and_failed_for_us),
                 cmocka_unit_test(cancel_ends_a_printing_job_and_is_refused_twice),
+                cmocka_unit_test(stopped_queue_fails_the_job_and_rejecting_queue_refuses),
                 cmocka_unit_test(bad_specs_are_refused_before_any_io),
                 cmocka_unit_test(fault_double_fails_only_the_nth_call),
         };
