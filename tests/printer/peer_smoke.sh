@@ -21,6 +21,6 @@ for _ in $(seq 1 150); do
         sleep 0.2
 done
 lpstat -W completed -o "$q" | grep -q "^$id " || { echo "FAIL: $id not completed"; lpstat -W all -o; exit 1; }
-ls "$pdir/spool" | grep -q 'peer-smoke' || { echo "FAIL: document not kept in $pdir/spool"; ls -l "$pdir/spool"; exit 1; }
+compgen -G "$pdir/spool/*peer-smoke*" >/dev/null || { echo "FAIL: document not kept in $pdir/spool"; ls -l "$pdir/spool"; exit 1; }
 grep -q 'peer-smoke' "$pdir/jobs.log" || { echo "FAIL: no jobs.log line"; exit 1; }
 echo "ok: $id printed on $q"
