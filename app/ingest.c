@@ -218,7 +218,7 @@ static int on_file(void *user, const struct app_walk_file *f)
         } else {
                 struct tm tm;
                 time_t t = (time_t)it->mtime;
-                gmtime_r(&t, &tm);
+                localtime_r(&t, &tm); /* EXIF times are local too */
                 strftime(it->sort_key, sizeof(it->sort_key), "%Y-%m-%dT%H:%M:%S", &tm);
         }
         memcpy(it->day, it->sort_key, 10);
