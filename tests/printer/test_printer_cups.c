@@ -1,7 +1,8 @@
 /* Integration tests of the CUPS printer driver against the private cupsd +
  * ippeveprinter peer (CTest fixture "cups", tests/peers/README.md). Queues:
- * pk1/pk2 ordinary printing (shared with other tests), pk3 fault injection,
- * pk4 cancel. Every wait is a bounded poll. */
+ * pk1 ordinary printing (shared with other tests), pk3 fault injection,
+ * pk4 cancel and stop; pk2 belongs to the orders crash tests. Every wait is
+ * a bounded poll. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -292,7 +293,7 @@ static void tiff_is_accepted_and_completes(void **state)
         struct drv_printer *p = cups_printer();
         char job_id[DRV_JOB_ID_TEXT_MAX];
         new_job_id(job_id);
-        struct drv_print_spec s = photo_spec("pk2", job_id);
+        struct drv_print_spec s = photo_spec("pk1", job_id);
         s.path = tiff_path;
         s.mime = "image/tiff";
         s.borderless = false;
@@ -310,7 +311,7 @@ static void job_is_found_again_by_uuid_across_pages(void **state)
         int cups_ids[3];
         for (int i = 0; i < 3; i++) {
                 new_job_id(ids[i]);
-                struct drv_print_spec s = photo_spec("pk2", ids[i]);
+                struct drv_print_spec s = photo_spec("pk1", ids[i]);
                 cups_ids[i] = submit(p, &s);
         }
         /* "Crash": forget the CUPS ids, find each by uuid, with pages of 1, 2
@@ -550,7 +551,7 @@ static void fault_double_fails_only_the_nth_call(void **state)
         for (int i = 0; i < 3; i++) {
                 char job_id[DRV_JOB_ID_TEXT_MAX];
                 new_job_id(job_id);
-                struct drv_print_spec s = photo_spec("pk2", job_id);
+                struct drv_print_spec s = photo_spec("pk1", job_id);
                 struct drv_errbuf err = {{0}};
                 rs[i] = drv_printer_submit(p, &s, &ids[i], &err);
         }
