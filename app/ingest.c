@@ -66,6 +66,7 @@ struct app_ingest {
         size_t prio[PRIO_WINDOW_MAX], n_prio;
         uint64_t generation;
         size_t running;
+        size_t running_prog; /* progressive JPEGs being thumbnailed: at most 1 */
         struct app_ingest_stats st;
         GHashTable *near_dup; /* "captured_at|size" -> id + 1 */
         bool stopping;
@@ -303,13 +304,18 @@ static void *walker_main(void *arg)
 /* ---- thumbnail workers ------------------------------------------------ */
 
 /* Pick the next thumbnail job: the priority window first, then found order
- * with progressive JPEGs deferred until the first screen is done. items_lock
- * held. Returns SIZE_MAX when there is nothing to do now. */
+ * with progressive JPEGs deferred until the first screen is done. A
+ * progressive JPEG is decoded with whole-image coefficient buffers (no
+ * streaming shrink-on-load), so at most one runs at a time: two side by side
+ * doubled the peak RSS in tests/bench/ingest.sh. items_lock held. Returns
+ * SIZE_MAX when there is nothing to do now. */
 static size_t pick_job(struct app_ingest *s)
 {
+        bool prog_ok = s->running_prog == 0;
         for (size_t k = 0; k < s->n_prio; k++) {
                 size_t id = s->prio[k];
-                if (id < s->n_items && s->items[id]->thumb == T_PENDING)
+                if (id < s->n_items && s->items[id]->thumb == T_PENDING &&
+                    (prog_ok || !s->items[id]->progressive))
                         return id;
         }
         bool first_screen_done = s->st.thumbs_done + s->running >= APP_INGEST_FIRST_SCREEN;
@@ -319,14 +325,14 @@ static size_t pick_job(struct app_ingest *s)
                         s->cur_all++;
                         continue;
                 }
-                if (it->progressive && !first_screen_done) {
+                if (it->progressive && (!first_screen_done || !prog_ok)) {
                         it->deferred = true;
                         s->cur_all++;
                         continue;
                 }
                 return s->cur_all++;
         }
-        if (first_screen_done || s->st.walk_done) {
+        if ((first_screen_done || s->st.walk_done) && prog_ok) {
                 while (s->cur_def < s->n_items) {
                         struct item *it = s->items[s->cur_def];
                         if (it->thumb == T_PENDING && it->deferred)
@@ -361,6 +367,8 @@ static void *worker_main(void *arg)
                 struct item *it = s->items[id];
                 it->thumb = T_RUNNING;
                 s->running++;
+                if (it->progressive)
+                        s->running_prog++;
                 int root = fcntl(s->root_fd, F_DUPFD_CLOEXEC, 0);
                 char *rel = strdup(it->rel);
                 pthread_mutex_unlock(&s->items_lock);
@@ -382,6 +390,10 @@ static void *worker_main(void *arg)
                 pthread_mutex_lock(&s->items_lock);
                 it->thumb = r == 0 ? T_DONE : T_FAILED;
                 s->running--;
+                if (it->progressive)
+                        s->running_prog--;
+                /* A waiting worker may now take a progressive JPEG. */
+                pthread_cond_broadcast(&s->work_cond);
                 s->st.thumbs_done++;
                 size_t want = APP_INGEST_FIRST_SCREEN;
                 if (s->st.seconds_to_first_24 < 0 && s->st.thumbs_done >= want)

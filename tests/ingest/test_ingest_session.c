@@ -35,6 +35,7 @@ struct watch {
         const char *delete_root_after_items_of; /* root to delete */
         size_t delete_after;
         int fail_copy_of; /* copy_hook: fail the copy of this id (-1: none) */
+        size_t wait_thumb_at; /* on_item: hold the walk here until a thumbnail is done */
         bool record_order;  /* keep the order thumbnails finish in */
         size_t order[1024], n_order;
         size_t prio[3];
@@ -49,6 +50,16 @@ static void on_item(void *user, const struct app_ingest_item *it)
         pthread_mutex_unlock(&w->lock);
         if (w->delete_root_after_items_of && n == w->delete_after)
                 pk_test_rmtree(w->delete_root_after_items_of);
+        /* Thumbnails must come while the walk is still going: hold the walk
+         * (bounded, 10 s) until one is done. */
+        for (int i = 0; w->wait_thumb_at && n == w->wait_thumb_at && i < 1000; i++) {
+                pthread_mutex_lock(&w->lock);
+                size_t t = w->thumbs;
+                pthread_mutex_unlock(&w->lock);
+                if (t > 0)
+                        break;
+                usleep(10000);
+        }
 }
 
 static void on_thumb(void *user, const struct app_ingest_item *it, int err)
@@ -170,7 +181,7 @@ static void sha256_of(const char *path, char out[65])
 
 static void walk_probes_orders_groups_and_thumbnails(void **state)
 {
-        struct watch w = {.lock = PTHREAD_MUTEX_INITIALIZER, .fail_copy_of = -1};
+        struct watch w = {.lock = PTHREAD_MUTEX_INITIALIZER, .fail_copy_of = -1, .wait_thumb_at = 30};
         char *spool, *th;
         struct app_ingest *s = start(vol, &w, true, 0, &spool, &th);
         app_ingest_wait(s);
