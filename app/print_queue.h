@@ -25,6 +25,13 @@
  *   - Retry: `print` on a failed order moves it failed -> queued -> printing
  *     and submits a new attempt only for items whose latest job failed or was
  *     cancelled.
+ *   - One printing process per kiosk at a time (the kiosk's printer monitor, or
+ *     the technician's `print` / `recover` with the kiosk stopped): the
+ *     "job-incoming" rule above would otherwise cancel a job another live
+ *     process is still sending.
+ *   - A failed order whose held job later completes stays failed until staff
+ *     run `print` again (failed -> queued -> printing -> printed): staff confirm
+ *     that paper really came out (CUPS "completed" is not proof, DESIGN.md).
  * One struct app_print_ctx is used by one thread at a time (its store and
  * printer handles are single-threaded).
  */
