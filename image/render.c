@@ -300,7 +300,9 @@ int img_render_spec_init_from(const char *input_path, const struct img_probe *pr
                 rc = img_profile_check_file(s->src_profile_path, s->src_profile_sha256, err);
                 if (rc)
                         goto out;
-                s->src_converted = probe->colour_source == IMG_COLOUR_ICC; /* grey/CMYK ICC */
+                /* Grey (with or without alpha) and CMYK: libvips makes sRGB first
+                 * (img__load_rgb), so the source is the shipped sRGB profile. */
+                s->src_converted = probe->is_cmyk || probe->bands <= 2;
         }
         snprintf(s->paper, sizeof(s->paper), "%s", paper->name);
         snprintf(s->printer, sizeof(s->printer), "%s", printer ? printer : "");

@@ -33,6 +33,13 @@ cmp "$T/m1.tif" "$T/m2.tif" || fail "rerender not byte-identical"
 [ "$(vipsheader -f height "$T/mp.png")" = 1800 ] || fail "png height"
 [ "$(jget output warning < "$T/rp.json")" = none ] || fail "900 px over 4 in is 225 dpi: no warning"
 
+# grey photo: converted to sRGB by libvips first, and recorded so
+vips colourspace "$T/c.v" "$T/g.v" b-w
+vips jpegsave "$T/g.v" "$T/grey.jpg"
+"$CTL" render --sku PRINT-6X4 --paper lustre "$T/grey.jpg" --out "$T/mg.tif" > "$T/rg.json"
+[ "$(jget source_profile converted < "$T/rg.json")" = True ] || fail "grey not marked converted"
+[ "$(vipsheader -f bands "$T/mg.tif")" = 3 ] || fail "grey master not RGB"
+
 # batch: two photos in one process, same bytes as single renders
 "$CTL" render --sku PRINT-6X4 --paper glossy "$T/land.jpg" --out "$T/b1.tif" "$T/land.jpg" --out "$T/b2.tif" > "$T/batch.json"
 [ "$(wc -l < "$T/batch.json")" = 2 ] || fail "batch records"
