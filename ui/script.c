@@ -14,6 +14,7 @@
  *   wheel N                   N wheel steps at the window centre
  *   screenshot NAME           save <screenshot-dir>/NAME.bmp after the next frame
  *   lang N                    0 English, 1 German
+ *   mark NAME                 record the time since start in --stats (benchmarks)
  *   quit
  * A command that cannot complete (unknown id, timeout) ends the run with exit 3.
  * Invariants: at most SCRIPT_MAX_LINES lines of SCRIPT_MAX_LINE bytes; injected
@@ -246,6 +247,16 @@ int ui_script_step(struct ui *ui, struct ui_script *s)
                         ui->lang = a[0] && a[0][0] == '1';
                         ui_i18n_set_lang(ui->lang);
                         ui->dirty = true;
+                } else if (strcmp(cmd, "mark") == 0) {
+                        /* time since start, for benchmarks (names: [a-z0-9-]) */
+                        if (a[0] && ui->n_marks < 16) {
+                                snprintf(ui->mark_names[ui->n_marks], sizeof(ui->mark_names[0]), "%s", a[0]);
+                                for (char *c = ui->mark_names[ui->n_marks]; *c; c++)
+                                        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
+                                                *c = '-';
+                                ui->mark_ms[ui->n_marks++] = (double)(SDL_GetPerformanceCounter() - ui->t0) * 1000.0 /
+                                                             (double)SDL_GetPerformanceFrequency();
+                        }
                 } else if (strcmp(cmd, "quit") == 0) {
                         ui->quit = true;
                 } else {

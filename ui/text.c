@@ -112,7 +112,7 @@ float ui_text(struct ui *ui, const char *s, struct ui_rect r, float size_dp, SDL
                 px = 6;
         int wrap_w = wrap ? (int)r.w : 0;
         char key[64];
-        snprintf(key, sizeof(key), "%d/%d/%08x/%d/", px, bold, (unsigned)(c.r << 24 | c.g << 16 | c.b << 8 | c.a), wrap_w);
+        snprintf(key, sizeof(key), "%d/%d/%08x/%d/", px, bold, ((unsigned)c.r << 24 | (unsigned)c.g << 16 | (unsigned)c.b << 8 | c.a), wrap_w);
         uint64_t h = fnv(s, fnv(key, 1469598103934665603ull));
         struct text_entry *e = NULL, *victim = &cache[0];
         for (int i = 0; i < TEXT_CACHE; i++) {

@@ -73,6 +73,8 @@ static void update_size(struct ui *ui)
         ui->dirty = true;
 }
 
+static double ms_since(Uint64 t);
+
 struct ui *ui_new(const struct ui_options *opt, char *err, size_t errlen)
 {
         struct ui *ui = calloc(1, sizeof(*ui));
@@ -120,6 +122,7 @@ struct ui *ui_new(const struct ui_options *opt, char *err, size_t errlen)
                 snprintf(err, errlen, "SDL_CreateRenderer: %s", SDL_GetError());
                 return ui_free(ui);
         }
+        ui->sdl_ready_ms = ms_since(ui->t0);
         if (opt->fullscreen)
                 SDL_ShowCursor(SDL_DISABLE);
         update_size(ui);
@@ -484,13 +487,17 @@ static void write_stats(struct ui *ui)
                 "{\"renderer\":\"%s\",\"width\":%d,\"height\":%d,\"first_frame_ms\":%.2f,"
                 "\"frames\":%d,\"frame_ms_p50\":%.3f,\"frame_ms_p99\":%.3f,\"frame_ms_max\":%.3f,"
                 "\"taps\":%d,\"tap_ms_p50\":%.3f,\"tap_ms_max\":%.3f,\"textures\":%d,"
-                "\"texture_bytes\":%zu,\"photos\":%d,\"max_visible_cells\":%d,\"rss_hwm_kb\":%ld}\n",
+                "\"texture_bytes\":%zu,\"photos\":%d,\"max_visible_cells\":%d,\"rss_hwm_kb\":%ld,"
+                "\"sdl_ready_ms\":%.2f,\"marks\":{",
                 ri.name ? ri.name : "?", ui->w, ui->h, ui->first_frame_ms, ui->n_frames,
                 pct(ui->frame_ms, ui->n_frames, 50), pct(ui->frame_ms, ui->n_frames, 99),
                 pct(ui->frame_ms, ui->n_frames, 100), ui->n_taps, pct(ui->tap_ms, ui->n_taps, 50),
                 pct(ui->tap_ms, ui->n_taps, 100), ui_texcache_count(ui->tex),
                 ui_texcache_bytes(ui->tex), app_kiosk_photo_count(ui->kiosk),
-                ui_grid_visible_cells(), hwm_kb);
+                ui_grid_visible_cells(), hwm_kb, ui->sdl_ready_ms);
+        for (int i = 0; i < ui->n_marks; i++)
+                fprintf(f, "%s\"%s\":%.2f", i ? "," : "", ui->mark_names[i], ui->mark_ms[i]);
+        fprintf(f, "}}\n");
         fclose(f);
 }
 

@@ -135,6 +135,10 @@ struct ui {
         char screenshot_name[64]; /* taken after the next frame is drawn */
         int exit_code;
         /* stats */
+        double sdl_ready_ms;      /* start -> window and renderer exist */
+        char mark_names[16][24];
+        double mark_ms[16];
+        int n_marks;
         double *frame_ms;
         int n_frames, cap_frames;
         double first_frame_ms;

@@ -25,7 +25,7 @@ wait-idle
 tap-at 0.3 0.5
 wait-idle
 S
-SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software TMPDIR=$tmp \
+SDL_VIDEODRIVER=dummy SDL_RENDER_DRIVER=software TMPDIR=$tmp \
   "$build/ui/printkiosk" --synthetic 10000 --size 1920x1080 --script "$tmp/fling.script" \
   --stats "$tmp/stats.json"
 cat "$tmp/stats.json"

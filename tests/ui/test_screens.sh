@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Drives printkiosk headlessly (SDL offscreen driver, software renderer) through
+# Drives printkiosk headlessly (SDL dummy video driver, software renderer;
+# the offscreen driver dlopens EGL, whose exit-time leaks LeakSanitizer cannot name) through
 # tests/ui/flow.script in landscape and portrait, converts every screenshot to
 # PNG under $PK_BUILD_DIR/tests/ui/screens/<orientation>/, and compares each
 # with tests/ui/golden/<orientation>/<name>.png by mean absolute colour
@@ -12,7 +13,7 @@ tolerance=${PK_UI_GOLDEN_TOLERANCE:-0.02}
 out=$build/tests/ui/screens
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pk-ui-screens.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-export SDL_VIDEODRIVER=offscreen SDL_RENDER_DRIVER=software TMPDIR=$tmp
+export SDL_VIDEODRIVER=dummy SDL_RENDER_DRIVER=software TMPDIR=$tmp
 screens="attract attract-de source grid grid-selected products review edit checkout staff-wrong-pin staff"
 fail=0
 for orient in landscape portrait; do

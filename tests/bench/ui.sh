@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# tests/bench/ui.sh [BUILD_DIR] [CORPUS_DIR]: the kiosk UI's figures, medians of
+# $RUNS (default 5) runs, as a Markdown table.
+#
+# Everything runs under SDL's dummy video driver with the SOFTWARE renderer
+# (no GPU on the build machine), so frame times are an upper bound of what a
+# kiosk with a GPU sees. Figures:
+#   cold start  process start -> first attract frame presented (and the part
+#               that is SDL_Init + window + renderer, the floor any SDL app pays)
+#   fling       frame time p50/p99 at 1920x1080 while flinging a 10 000-photo
+#               grid with synthetic thumbnails loading on the 2 workers
+#   tap         finger-up -> the frame showing the result presented (p50, max)
+#   RSS         peak resident memory of that 10 000-photo session
+#   grid fill   open the CORPUS folder -> every visible thumbnail on screen,
+#               beside the peer `vipsthumbnail` making the same number of
+#               256 px thumbnails with 2 processes side by side (same run)
+set -euo pipefail
+build=${1:-$(dirname "$0")/../../build}
+corpus=${2:-/var/tmp/pk-corpus}
+runs=${RUNS:-5}
+bin=$build/ui/printkiosk
+[ -x "$bin" ] || { echo "no $bin: build first" >&2; exit 2; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pk-bench-ui.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+export SDL_VIDEODRIVER=dummy SDL_RENDER_DRIVER=software TMPDIR=$tmp
+prices=$(cd "$(dirname "$0")/../.." && pwd)/assets/demo/prices.json
+median() { sort -g | awk '{a[NR]=$1} END{ if (NR==0) print "n/a"; else if (NR%2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2 }'; }
+j() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=d
+for k in sys.argv[2].split("."): v=v[k]
+print(v)' "$1" "$2"; }
+
+printf 'wait-screen attract\nmark attract\nquit\n' >"$tmp/cold.script"
+cat >"$tmp/fling.script" <<'S'
+tap start
+wait-screen source
+tap demo-photos
+wait-screen grid
+wait-idle
+tap-at 0.3 0.5
+wait-idle
+drag 0.5 0.85 0.5 0.15 100
+wait 400
+drag 0.5 0.85 0.5 0.15 80
+wait 400
+drag 0.5 0.9 0.5 0.1 60
+wait 600
+drag 0.5 0.15 0.5 0.85 80
+wait-idle
+tap-at 0.5 0.5
+wait-idle
+S
+: >"$tmp/cold"; : >"$tmp/sdl"; : >"$tmp/p50"; : >"$tmp/p99"; : >"$tmp/tap50"; : >"$tmp/tapmax"; : >"$tmp/rss"
+for i in $(seq "$runs"); do
+  t0=$(date +%s%N)
+  "$bin" --prices "$prices" --size 1920x1080 --script "$tmp/cold.script" --stats "$tmp/c.json"
+  t1=$(date +%s%N)
+  echo "scale=1; ($t1 - $t0) / 1000000" | bc >>"$tmp/cold"
+  j "$tmp/c.json" sdl_ready_ms >>"$tmp/sdl"
+  "$bin" --prices "$prices" --synthetic 10000 --size 1920x1080 --script "$tmp/fling.script" --stats "$tmp/f.json"
+  j "$tmp/f.json" frame_ms_p50 >>"$tmp/p50"; j "$tmp/f.json" frame_ms_p99 >>"$tmp/p99"
+  j "$tmp/f.json" tap_ms_p50 >>"$tmp/tap50"; j "$tmp/f.json" tap_ms_max >>"$tmp/tapmax"
+  j "$tmp/f.json" rss_hwm_kb >>"$tmp/rss"
+done
+fill=n/a; peer=n/a; nvis=0
+if [ -d "$corpus" ] && ls "$corpus"/*.jpg >/dev/null 2>&1; then
+  mkdir -p "$tmp/photos"; cp "$corpus"/*.jpg "$tmp/photos/"
+  printf 'tap start\nwait-screen source\nmark open\ntap demo-photos\nwait-screen grid\nwait-idle\nmark filled\n' >"$tmp/fill.script"
+  : >"$tmp/fill"; : >"$tmp/peer"
+  for i in $(seq "$runs"); do
+    "$bin" --prices "$prices" --photos "$tmp/photos" --size 1920x1080 --script "$tmp/fill.script" --stats "$tmp/g.json"
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.1f" % (d["marks"]["filled"]-d["marks"]["open"]))' "$tmp/g.json" >>"$tmp/fill"
+    nvis=$(j "$tmp/g.json" textures)
+    # peer: the same number of thumbnails, 2 vipsthumbnail processes side by side
+    ls "$tmp/photos"/*.jpg | head -n "$nvis" >"$tmp/list"
+    rm -rf "$tmp/vt"; mkdir -p "$tmp/vt"
+    t0=$(date +%s%N)
+    xargs -P 2 -n 1 vipsthumbnail --size 256 -o "$tmp/vt/%s.jpg" <"$tmp/list"
+    t1=$(date +%s%N)
+    echo "scale=1; ($t1 - $t0) / 1000000" | bc >>"$tmp/peer"
+  done
+  fill=$(median <"$tmp/fill"); peer=$(median <"$tmp/peer")
+fi
+echo "| figure (medians of $runs runs, software renderer, SDL dummy video driver) | ours | peer / floor |"
+echo "|---|---|---|"
+echo "| cold start to first attract frame, 1920x1080 (ms) | $(median <"$tmp/cold") | SDL init+window+renderer: $(median <"$tmp/sdl") |"
+echo "| fling 10 000-photo grid: frame time p50 / p99 (ms) | $(median <"$tmp/p50") / $(median <"$tmp/p99") | - |"
+echo "| tap to visible response p50 / max (ms) | $(median <"$tmp/tap50") / $(median <"$tmp/tapmax") | - |"
+echo "| peak RSS, 10 000-photo session (MB) | $(( $(median <"$tmp/rss" | cut -d. -f1) / 1024 )) | - |"
+echo "| grid fill: open folder to $nvis visible thumbnails on screen (ms) | $fill | 2 x vipsthumbnail, $nvis files: $peer |"
