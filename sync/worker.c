@@ -110,24 +110,38 @@ static void alert(struct sync_worker *w, const char *reason)
 
 /* ---- tus hooks: the unfinished upload's URL lives in kv "tus:<sha>" ---------- */
 
+/* kv keys are at most 64 bytes: "tus:" + 48 hex digits names the upload, and
+ * the value "<full sha256> <url>" is checked on load. */
+static void tus_key(const char *sha, char k[64])
+{
+        snprintf(k, 64, "tus:%.48s", sha);
+}
+
 static int hook_load(void *ud, const char *sha, char *out, size_t outsz)
 {
         struct sync_worker *w = ud;
-        char k[80], *v = NULL;
-        snprintf(k, sizeof(k), "tus:%s", sha);
+        char k[64], *v = NULL;
+        int r = -1;
+        tus_key(sha, k);
         if (store_kv_get(w->store, STORE_KV_SYNC, k, &v, NULL) != 0)
                 return -1;
-        snprintf(out, outsz, "%s", v);
+        if (strlen(v) > 65 && strncmp(v, sha, 64) == 0 && v[64] == ' ') {
+                snprintf(out, outsz, "%s", v + 65);
+                r = 0;
+        }
         free(v);
-        return 0;
+        return r;
 }
 
 static int hook_save(void *ud, const char *sha, const char *url)
 {
         struct sync_worker *w = ud;
-        char k[80];
-        snprintf(k, sizeof(k), "tus:%s", sha);
-        return store_kv_set(w->store, STORE_KV_SYNC, k, url, NULL);
+        char k[64], v[700];
+        tus_key(sha, k);
+        if (!url)
+                return store_kv_set(w->store, STORE_KV_SYNC, k, NULL, NULL);
+        snprintf(v, sizeof(v), "%s %s", sha, url);
+        return store_kv_set(w->store, STORE_KV_SYNC, k, v, NULL);
 }
 
 static bool is_sha(const char *s)
@@ -196,6 +210,16 @@ static int prepare_order(struct sync_worker *w, struct store_outbox_row *row, bo
                 out->retry_after_s = -1;
                 snprintf(out->reason, sizeof(out->reason), "order payload does not parse");
                 return -1;
+        }
+        /* The store writes "render":{} and "master_asset_id":null before an item
+         * is rendered; the contract has both optional and typed when present, so
+         * an unknown value is left out rather than sent empty. */
+        for (size_t i = 0; i < json_array_size(items); i++) {
+                json_t *it = json_array_get(items, i), *rd = json_object_get(it, "render");
+                if (json_is_null(json_object_get(it, "master_asset_id")))
+                        json_object_del(it, "master_asset_id");
+                if (rd && (json_is_null(rd) || (json_is_object(rd) && json_object_size(rd) == 0)))
+                        json_object_del(it, "render");
         }
         for (int f = 0; f < 2 && r == 0; f++) {
                 for (size_t i = 0; i < json_array_size(items) && r == 0; i++) {
@@ -273,7 +297,7 @@ static void attempt_row(struct sync_worker *w, struct store_outbox_row *row, str
 }
 
 /* Claim and send one due row. 1 = a row was handled, 0 = none due, <0 = store error. */
-static int process_one(struct sync_worker *w, int64_t *dead)
+static int process_one(struct sync_worker *w, int64_t *dead, struct store_errbuf *err)
 {
         struct store_outbox_row row;
         struct sync_outcome out;
@@ -283,7 +307,7 @@ static int process_one(struct sync_worker *w, int64_t *dead)
 
         if (!sync_circuit_allow(&w->circuit, t))
                 return 0;
-        r = store_outbox_claim(w->store, t, w->cfg.lease_ms, &row, NULL);
+        r = store_outbox_claim(w->store, t, w->cfg.lease_ms, &row, err);
         if (r == STORE_E_NOT_FOUND)
                 return 0;
         if (r != 0)
@@ -305,6 +329,7 @@ static int process_one(struct sync_worker *w, int64_t *dead)
                 stat_add(w, &w->stats.sent, 1);
         } else if (out.verdict == SYNC_DEAD) {
                 store_outbox_dead(w->store, row.id, out.reason, NULL);
+                if (getenv("PK_SYNC_DEBUG")) fprintf(stderr, "dead %s\n", out.reason);
                 alert(w, out.credentials ? "credentials rejected (401 bad-signature)" : out.reason);
                 /* a permanent answer proves the link works */
                 sync_circuit_success(&w->circuit);
@@ -317,6 +342,7 @@ static int process_one(struct sync_worker *w, int64_t *dead)
                 if (out.retry_after_s >= 0 && out.retry_after_s * 1000 > delay)
                         delay = out.retry_after_s * 1000;
                 store_outbox_retry(w->store, row.id, t + delay, out.reason, NULL);
+                if (getenv("PK_SYNC_DEBUG")) fprintf(stderr, "retry %s\n", out.reason);
                 /* 409 in progress is HQ working, not HQ failing */
                 if (!(out.status == 409))
                         sync_circuit_failure(&w->circuit, t);
@@ -551,14 +577,14 @@ int sync_worker_run_once(struct sync_worker *w, int64_t *ret_dead, struct store_
         int r = 0;
 
         for (int64_t i = 0; i < WORKER_MAX_ROWS_ONCE; i++) {
-                r = process_one(w, &dead);
+                r = process_one(w, &dead, err);
                 if (r <= 0)
                         break;
                 if (w->circuit.state == SYNC_CIRCUIT_OPEN)
                         break;
         }
-        if (r < 0)
-                r = store_fail(err, r, "outbox claim failed");
+        if (r > 0)
+                r = 0;
         if (r == 0 && w->cfg.poll_interval_s > 0 && w->circuit.state != SYNC_CIRCUIT_OPEN)
                 sync_worker_poll_pickups(w, NULL);
         if (ret_dead)
@@ -602,7 +628,7 @@ static void *worker_main(void *arg)
                         kv_put(w, "online", on ? "1" : "0");
                 }
 
-                int r = process_one(w, NULL);
+                int r = process_one(w, NULL, NULL);
                 int64_t t = now_ms(w), wait_ms = WORKER_MAX_WAIT_MS;
                 if (r == 0 && w->cfg.poll_interval_s > 0 && t >= w->next_poll_ms &&
                     w->circuit.state != SYNC_CIRCUIT_OPEN) {

@@ -16,7 +16,8 @@
  * sync_worker_set_online(true) (connectivity came back). No busy polling.
  *
  * Kv keys (STORE_KV_SYNC): clock_offset, pickup_cursor, last_success_at,
- * circuit, online, alert, tus:<sha256> (unfinished upload URL). */
+ * circuit, online, alert, tus:<first 48 hex of sha256> ("<sha256> <upload URL>"
+ * of an unfinished upload). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
