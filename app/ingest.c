@@ -389,11 +389,6 @@ static void *worker_main(void *arg)
                 struct app_ingest_item pub;
                 pthread_mutex_lock(&s->items_lock);
                 it->thumb = r == 0 ? T_DONE : T_FAILED;
-                s->running--;
-                if (it->progressive)
-                        s->running_prog--;
-                /* A waiting worker may now take a progressive JPEG. */
-                pthread_cond_broadcast(&s->work_cond);
                 s->st.thumbs_done++;
                 size_t want = APP_INGEST_FIRST_SCREEN;
                 if (s->st.seconds_to_first_24 < 0 && s->st.thumbs_done >= want)
@@ -403,6 +398,13 @@ static void *worker_main(void *arg)
                 if (s->o.on_thumb)
                         s->o.on_thumb(s->o.user, &pub, r);
                 pthread_mutex_lock(&s->items_lock);
+                /* Still "running" until its callback returned: the session is
+                 * only finished when every record has been delivered. */
+                s->running--;
+                if (it->progressive)
+                        s->running_prog--;
+                /* A waiting worker may now take a progressive JPEG. */
+                pthread_cond_broadcast(&s->work_cond);
                 maybe_finished(s);
         }
         pthread_cond_broadcast(&s->work_cond);
