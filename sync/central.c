@@ -54,7 +54,6 @@ static int post_json(struct sync_http *h, const char *target, const char *key, c
                                     .headers = hdr};
         rc = sync_http_request(h, &req, &r, &e);
         sync_http_classify(rc, &r, what, out);
-        if (getenv("PK_SYNC_DEBUG") && r.status >= 400) fprintf(stderr, "%s -> %s\n", body, r.body ? r.body : "");
         sync_http_resp_done(&r);
         return out->verdict == SYNC_OK ? 0 : -1;
 }

@@ -329,7 +329,6 @@ static int process_one(struct sync_worker *w, int64_t *dead, struct store_errbuf
                 stat_add(w, &w->stats.sent, 1);
         } else if (out.verdict == SYNC_DEAD) {
                 store_outbox_dead(w->store, row.id, out.reason, NULL);
-                if (getenv("PK_SYNC_DEBUG")) fprintf(stderr, "dead %s\n", out.reason);
                 alert(w, out.credentials ? "credentials rejected (401 bad-signature)" : out.reason);
                 /* a permanent answer proves the link works */
                 sync_circuit_success(&w->circuit);
@@ -342,7 +341,6 @@ static int process_one(struct sync_worker *w, int64_t *dead, struct store_errbuf
                 if (out.retry_after_s >= 0 && out.retry_after_s * 1000 > delay)
                         delay = out.retry_after_s * 1000;
                 store_outbox_retry(w->store, row.id, t + delay, out.reason, NULL);
-                if (getenv("PK_SYNC_DEBUG")) fprintf(stderr, "retry %s\n", out.reason);
                 /* 409 in progress is HQ working, not HQ failing */
                 if (!(out.status == 409))
                         sync_circuit_failure(&w->circuit, t);
