@@ -118,7 +118,7 @@ half = (len(full_files) + 1) // 2
 def ours_full(rss=None):
     out = fresh('f-ours')
     dt, r, outs = timed([[ctl, 'ingest', full, '--thumbs', out]], rss)
-    summary = json.loads(outs[0].splitlines()[-1])
+    summary = [json.loads(l) for l in outs[0].splitlines() if b'"summary"' in l][0]
     assert summary['photos'] == full_n, summary
     return dt, r, summary
 
