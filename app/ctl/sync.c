@@ -1,6 +1,7 @@
 /* printkioskctl sync run|status: the sync worker from the CLI.
  *
  *   sync run [--once] [--chunk BYTES] [--lease-ms MS] [--poll S]
+ *            [--backoff-base-ms MS] [--backoff-cap-ms MS]   (tests: shorter waits)
  *       Foreground worker until SIGTERM/SIGINT (SIGUSR1 = new outbox rows, look
  *       now). Connectivity from drivers/network (NetworkManager, else an HTTP
  *       probe of the central URL). --once drains what is due now, polls the
@@ -143,6 +144,8 @@ static int run_run(const struct ctl_ctx *ctx, int argc, char **argv)
                                              {"chunk", required_argument, NULL, 'c'},
                                              {"lease-ms", required_argument, NULL, 'l'},
                                              {"poll", required_argument, NULL, 'p'},
+                                             {"backoff-base-ms", required_argument, NULL, 'b'},
+                                             {"backoff-cap-ms", required_argument, NULL, 'C'},
                                              {NULL, 0, NULL, 0}};
         struct app_config cfg;
         struct app_config_report rep = {0};
@@ -151,7 +154,7 @@ static int run_run(const struct ctl_ctx *ctx, int argc, char **argv)
         uint8_t key[32];
         char spool[600], lockp[600];
         bool once = false, have_key = false;
-        long chunk = 0, lease = 0, poll = -1;
+        long chunk = 0, lease = 0, poll = -1, base = 0, cap = 0;
         int c, rc = CTL_EXIT_USAGE, lfd = -1;
 
         optind = 1;
@@ -160,6 +163,8 @@ static int run_run(const struct ctl_ctx *ctx, int argc, char **argv)
                 case 'o': once = true; break;
                 case 'c': if ((chunk = parse_long(optarg, 1024, 8L << 20)) < 0) return ctl_usage("sync"); break;
                 case 'l': if ((lease = parse_long(optarg, 100, 3600000)) < 0) return ctl_usage("sync"); break;
+                case 'b': if ((base = parse_long(optarg, 1, 3600000)) < 0) return ctl_usage("sync"); break;
+                case 'C': if ((cap = parse_long(optarg, 1, 3600000)) < 0) return ctl_usage("sync"); break;
                 case 'p': if ((poll = parse_long(optarg, 0, 86400)) < 0) return ctl_usage("sync"); break;
                 default: return ctl_usage("sync");
                 }
@@ -205,6 +210,7 @@ static int run_run(const struct ctl_ctx *ctx, int argc, char **argv)
                                         .key = key, .ca_bundle = cfg.ca_bundle[0] ? cfg.ca_bundle : NULL,
                                         .poll_interval_s = poll >= 0 ? (int)poll : cfg.sync_poll_s,
                                         .chunk_size = (size_t)chunk, .lease_ms = lease,
+                                        .backoff_base_ms = base, .backoff_cap_ms = cap,
                                         .start_online = once};
         if (sync_worker_new(&wc, &w, &err) != 0) {
                 ctl_msg("sync: %s", err.msg);
@@ -252,4 +258,5 @@ static int run_sync(const struct ctl_ctx *ctx, int argc, char **argv)
         return ctl_usage("sync");
 }
 
-CTL_VERB(sync, "sync", "sync run [--once] [--chunk BYTES] [--lease-ms MS] [--poll S] | sync status", run_sync);
+CTL_VERB(sync, "sync", "sync run [--once] [--chunk BYTES] [--lease-ms MS] [--poll S] [--backoff-base-ms MS] "
+         "[--backoff-cap-ms MS] | sync status", run_sync);
