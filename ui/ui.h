@@ -136,6 +136,7 @@ struct ui {
         int exit_code;
         /* stats */
         double sdl_ready_ms;      /* start -> window and renderer exist */
+        double first_frame_boot_ms; /* CLOCK_BOOTTIME at the first present */
         char mark_names[16][24];
         double mark_ms[16];
         int n_marks;
