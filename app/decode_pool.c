@@ -1,0 +1,584 @@
+/* app/decode_pool: the kiosk side of the sandboxed decode helpers.
+ *
+ * Invariants:
+ * - A helper slot is either free (on the free list, under free_lock) or owned
+ *   by exactly one caller; only the owner touches its pid, socket and map.
+ * - A helper that failed in any way (EOF, timeout, bad answer) is killed and
+ *   reaped before its slot goes back on the list; the next request starts a
+ *   fresh one. So one photo costs at most one helper.
+ * - Every wait is bounded: poll() with the wall-clock timeout, and a helper
+ *   that is told to stop gets SIGKILL after 1 s.
+ * - Files are opened here (O_RDONLY|O_NOFOLLOW|O_CLOEXEC) and passed as fds:
+ *   the helper never needs one of our paths.
+ */
+#include "app/decode_pool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/decode_proto.h"
+
+extern char **environ;
+
+#if defined(__SANITIZE_ADDRESS__)
+#define PK_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PK_ASAN 1
+#endif
+#endif
+
+#ifndef PK_LIBEXECDIR
+#define PK_LIBEXECDIR "/usr/libexec/printkiosk"
+#endif
+
+struct helper {
+        pid_t pid;      /* 0 when not running */
+        int sock;       /* our end of the socketpair, -1 when not running */
+        int shm;        /* memfd for pixels, lives as long as the pool */
+        uint8_t *map;   /* shm mapped read-only here */
+        int served;     /* requests since spawn */
+        uint32_t seq;
+};
+
+struct app_decode_pool {
+        struct app_decode_config cfg;
+        char helper_path[PATH_MAX];
+        char env_mem[64], env_cpu[64], env_jpegmem[64];
+        char env_asan[512];
+        struct helper helpers[APP_DECODE_MAX_HELPERS];
+        int n;
+        /* free_lock protects free_mask and stats. */
+        pthread_mutex_t free_lock;
+        pthread_cond_t free_cond;
+        uint32_t free_mask;
+        struct app_decode_stats stats;
+};
+
+const char *app_decode_strerror(int err)
+{
+        switch (err) {
+        case APP_DECODE_E_CRASHED:
+                return "crashed";
+        case APP_DECODE_E_TIMEOUT:
+                return "timeout";
+        case APP_DECODE_E_CPU:
+                return "cpu-limit";
+        case APP_DECODE_E_PROTOCOL:
+                return "bad-answer";
+        case APP_DECODE_E_SPAWN:
+                return "helper-unavailable";
+        case APP_DECODE_E_INVALID:
+                return "invalid";
+        default:
+                return img_strerror(err);
+        }
+}
+
+bool app_decode_error_is_photo(int err)
+{
+        if (err == APP_DECODE_E_SPAWN || err == APP_DECODE_E_INVALID || err == IMG_E_INVALID ||
+            err == IMG_E_INTERNAL || err == IMG_E_IO)
+                return false;
+        return err < 0;
+}
+
+static int find_helper(const char *want, char *out, size_t outlen)
+{
+        if (want && *want) {
+                snprintf(out, outlen, "%s", want);
+                return access(out, X_OK) == 0 ? 0 : -1;
+        }
+        const char *env = getenv("PK_DECODE_HELPER");
+        if (env && *env) {
+                snprintf(out, outlen, "%s", env);
+                return access(out, X_OK) == 0 ? 0 : -1;
+        }
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n > 0) {
+                self[n] = 0;
+                char *slash = strrchr(self, '/');
+                if (slash) {
+                        *slash = 0;
+                        /* Installed next to us, or in the build tree's app/decode/. */
+                        const char *cands[] = {"%s/printkiosk-decode", "%s/decode/printkiosk-decode",
+                                               "%s/../app/decode/printkiosk-decode",
+                                               "%s/../../app/decode/printkiosk-decode"};
+                        for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+                                snprintf(out, outlen, cands[i], self);
+#pragma GCC diagnostic pop
+                                if (access(out, X_OK) == 0)
+                                        return 0;
+                        }
+                }
+        }
+        snprintf(out, outlen, "%s/printkiosk-decode", PK_LIBEXECDIR);
+        return access(out, X_OK) == 0 ? 0 : -1;
+}
+
+int app_decode_pool_new(const struct app_decode_config *cfg, struct app_decode_pool **ret,
+                        struct img_errbuf *err)
+{
+        struct app_decode_config def = APP_DECODE_CONFIG_DEFAULT;
+        if (!cfg)
+                cfg = &def;
+        if (!ret || cfg->helpers < 1 || cfg->helpers > APP_DECODE_MAX_HELPERS ||
+            cfg->timeout_ms < 100 || cfg->timeout_ms > 600000 || cfg->cpu_seconds < 1 ||
+            cfg->cpu_seconds > 600 || cfg->mem_bytes < (64ull << 20) || cfg->max_requests < 1)
+                return img_fail(err, APP_DECODE_E_INVALID, "decode pool: configuration out of range");
+        struct app_decode_pool *p = calloc(1, sizeof(*p));
+        if (!p)
+                return img_fail(err, APP_DECODE_E_SPAWN, "decode pool: out of memory");
+        p->cfg = *cfg;
+        p->cfg.helper_path = NULL;
+        p->n = cfg->helpers;
+        pthread_mutex_init(&p->free_lock, NULL);
+        pthread_cond_init(&p->free_cond, NULL);
+        for (int i = 0; i < APP_DECODE_MAX_HELPERS; i++) {
+                p->helpers[i].sock = -1;
+                p->helpers[i].shm = -1;
+        }
+        if (find_helper(cfg->helper_path, p->helper_path, sizeof(p->helper_path)) != 0) {
+                img_fail(err, APP_DECODE_E_SPAWN, "decode helper not found (tried %s)", p->helper_path);
+                app_decode_pool_free(p);
+                return APP_DECODE_E_SPAWN;
+        }
+        for (int i = 0; i < p->n; i++) {
+                struct helper *h = &p->helpers[i];
+                h->shm = memfd_create("pk-decode-pixels", MFD_CLOEXEC);
+                if (h->shm < 0 || ftruncate(h->shm, (off_t)APP_DECODE_SHM_BYTES) != 0) {
+                        img_fail(err, APP_DECODE_E_SPAWN, "decode pool: memfd: %s", strerror(errno));
+                        app_decode_pool_free(p);
+                        return APP_DECODE_E_SPAWN;
+                }
+                void *m = mmap(NULL, APP_DECODE_SHM_BYTES, PROT_READ, MAP_SHARED, h->shm, 0);
+                if (m == MAP_FAILED) {
+                        img_fail(err, APP_DECODE_E_SPAWN, "decode pool: mmap: %s", strerror(errno));
+                        app_decode_pool_free(p);
+                        return APP_DECODE_E_SPAWN;
+                }
+                h->map = m;
+                p->free_mask |= 1u << i;
+        }
+        snprintf(p->env_mem, sizeof(p->env_mem), "PK_DECODE_MEM=%llu",
+                 (unsigned long long)cfg->mem_bytes);
+        snprintf(p->env_cpu, sizeof(p->env_cpu), "PK_DECODE_CPU=%d", cfg->cpu_seconds);
+        /* libjpeg-turbo's own bound on its working memory (MB). */
+        snprintf(p->env_jpegmem, sizeof(p->env_jpegmem), "JPEGMEM=%lluM",
+                 (unsigned long long)(cfg->mem_bytes >> 22));
+#ifdef PK_ASAN
+        /* ASan's shadow needs terabytes of address space, so the helper
+         * cannot use RLIMIT_AS: ASan's RSS watchdog bounds it instead (plus
+         * its own overhead). No leak scan: helpers _exit. */
+        const char *ao = getenv("ASAN_OPTIONS");
+        snprintf(p->env_asan, sizeof(p->env_asan),
+                 "ASAN_OPTIONS=%s%shard_rss_limit_mb=%llu:detect_leaks=0", ao ? ao : "",
+                 ao && *ao ? ":" : "", (unsigned long long)(cfg->mem_bytes >> 20) + 256);
+#endif
+        *ret = p;
+        return 0;
+}
+
+/* Kill and reap a helper; its slot can then be respawned. Owner only. */
+static void helper_stop(struct helper *h, bool polite)
+{
+        if (h->sock >= 0) {
+                close(h->sock);
+                h->sock = -1;
+        }
+        if (h->pid > 0) {
+                int st;
+                bool reaped = false;
+                if (polite) {
+                        /* EOF makes it exit; give it 1 s. */
+                        for (int i = 0; i < 100 && !reaped; i++) {
+                                if (waitpid(h->pid, &st, WNOHANG) == h->pid)
+                                        reaped = true;
+                                else
+                                        usleep(10000);
+                        }
+                }
+                if (!reaped) {
+                        kill(h->pid, SIGKILL);
+                        while (waitpid(h->pid, &st, 0) < 0 && errno == EINTR)
+                                ;
+                }
+                h->pid = 0;
+        }
+        h->served = 0;
+}
+
+struct app_decode_pool *app_decode_pool_free(struct app_decode_pool *pool)
+{
+        if (!pool)
+                return NULL;
+        for (int i = 0; i < APP_DECODE_MAX_HELPERS; i++) {
+                struct helper *h = &pool->helpers[i];
+                helper_stop(h, true);
+                if (h->map)
+                        munmap(h->map, APP_DECODE_SHM_BYTES);
+                if (h->shm >= 0)
+                        close(h->shm);
+        }
+        pthread_cond_destroy(&pool->free_cond);
+        pthread_mutex_destroy(&pool->free_lock);
+        free(pool);
+        return NULL;
+}
+
+static int helper_spawn(struct app_decode_pool *p, struct helper *h, struct img_errbuf *err)
+{
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+                return img_fail(err, APP_DECODE_E_SPAWN, "decode pool: socketpair: %s", strerror(errno));
+        /* Move both fds above 4 first: if one of them were 3 or 4 already, a
+         * dup2 onto 3 would clobber it before its own dup2 ran. */
+        int child_sock = fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
+        int child_shm = fcntl(h->shm, F_DUPFD_CLOEXEC, 10);
+        close(sv[1]);
+        if (child_sock < 0 || child_shm < 0) {
+                int e = errno;
+                close(sv[0]);
+                if (child_sock >= 0)
+                        close(child_sock);
+                if (child_shm >= 0)
+                        close(child_shm);
+                return img_fail(err, APP_DECODE_E_SPAWN, "decode pool: dup: %s", strerror(e));
+        }
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        /* dup2 onto a different number clears FD_CLOEXEC on the copy, so the
+         * helper inherits exactly fds 0-2, 3 (socket) and 4 (pixels). */
+        posix_spawn_file_actions_adddup2(&fa, child_sock, APP_DECODE_FD_SOCK);
+        posix_spawn_file_actions_adddup2(&fa, child_shm, APP_DECODE_FD_SHM);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+
+        /* A small, fixed environment: nothing of the kiosk's leaks in. */
+        const char *keep[] = {"UBSAN_OPTIONS", "LSAN_OPTIONS", "VIPS_WARNING",
+                              "PK_DECODE_NO_SECCOMP"};
+        char *envp[16];
+        int ne = 0;
+        envp[ne++] = p->env_mem;
+        envp[ne++] = p->env_cpu;
+        envp[ne++] = p->env_jpegmem;
+        envp[ne++] = (char *)"VIPS_CONCURRENCY=1";
+        /* Never a temp file: the helper may not write one anyway. */
+        envp[ne++] = (char *)"VIPS_DISC_THRESHOLD=8g";
+        if (p->cfg.test_hooks)
+                envp[ne++] = (char *)"PK_DECODE_TEST_HOOKS=1";
+        if (p->env_asan[0])
+                envp[ne++] = p->env_asan;
+        for (char **e = environ; e && *e && ne < 15; e++)
+                for (size_t k = 0; k < sizeof(keep) / sizeof(keep[0]); k++) {
+                        size_t kl = strlen(keep[k]);
+                        if (strncmp(*e, keep[k], kl) == 0 && (*e)[kl] == '=')
+                                envp[ne++] = *e;
+                }
+        envp[ne] = NULL;
+        char *argv[] = {(char *)"printkiosk-decode", NULL};
+        pid_t pid;
+        int rc = posix_spawn(&pid, p->helper_path, &fa, NULL, argv, envp);
+        posix_spawn_file_actions_destroy(&fa);
+        close(child_sock);
+        close(child_shm);
+        if (rc != 0) {
+                close(sv[0]);
+                return img_fail(err, APP_DECODE_E_SPAWN, "decode helper: spawn: %s", strerror(rc));
+        }
+        h->pid = pid;
+        h->sock = sv[0];
+        h->served = 0;
+        pthread_mutex_lock(&p->free_lock);
+        p->stats.spawned++;
+        pthread_mutex_unlock(&p->free_lock);
+        return 0;
+}
+
+static int take_helper(struct app_decode_pool *p)
+{
+        pthread_mutex_lock(&p->free_lock);
+        while (p->free_mask == 0)
+                pthread_cond_wait(&p->free_cond, &p->free_lock);
+        int i = __builtin_ctz(p->free_mask);
+        p->free_mask &= ~(1u << i);
+        p->stats.requests++;
+        pthread_mutex_unlock(&p->free_lock);
+        return i;
+}
+
+static void give_helper(struct app_decode_pool *p, int i)
+{
+        pthread_mutex_lock(&p->free_lock);
+        p->free_mask |= 1u << i;
+        pthread_cond_signal(&p->free_cond);
+        pthread_mutex_unlock(&p->free_lock);
+}
+
+static void count(struct app_decode_pool *p, int rc)
+{
+        pthread_mutex_lock(&p->free_lock);
+        if (rc == APP_DECODE_E_CRASHED)
+                p->stats.crashed++;
+        else if (rc == APP_DECODE_E_TIMEOUT)
+                p->stats.timeouts++;
+        else if (rc == APP_DECODE_E_CPU)
+                p->stats.cpu_limit++;
+        else if (rc == APP_DECODE_E_PROTOCOL)
+                p->stats.protocol_errors++;
+        pthread_mutex_unlock(&p->free_lock);
+}
+
+static int64_t now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* After the socket broke: reap and classify how the helper ended. */
+static int helper_died(struct helper *h, struct img_errbuf *err)
+{
+        int st = 0, rc = APP_DECODE_E_CRASHED;
+        if (h->sock >= 0) {
+                close(h->sock);
+                h->sock = -1;
+        }
+        if (h->pid > 0) {
+                /* EOF came first; the exit follows at once, but bound it. */
+                pid_t w = 0;
+                for (int i = 0; i < 200 && w == 0; i++) {
+                        w = waitpid(h->pid, &st, WNOHANG);
+                        if (w == 0)
+                                usleep(5000);
+                }
+                if (w == 0) {
+                        kill(h->pid, SIGKILL);
+                        waitpid(h->pid, &st, 0);
+                        st = 0;
+                }
+                h->pid = 0;
+        }
+        h->served = 0;
+        if (WIFSIGNALED(st) && WTERMSIG(st) == SIGXCPU)
+                rc = APP_DECODE_E_CPU;
+        if (WIFSIGNALED(st))
+                img_fail(err, rc, "decode helper killed by signal %d", WTERMSIG(st));
+        else if (WIFEXITED(st))
+                img_fail(err, rc, "decode helper exited with status %d", WEXITSTATUS(st));
+        else
+                img_fail(err, rc, "decode helper ended");
+        return rc;
+}
+
+/* One request on helper h: send, wait (bounded), receive, check. */
+static int helper_call(struct app_decode_pool *p, struct helper *h, struct app_decode_req *req,
+                       int fd, struct app_decode_reply *ret, struct img_errbuf *err)
+{
+        int rc;
+        if (h->pid > 0 && h->served >= p->cfg.max_requests)
+                helper_stop(h, true); /* recycle: bounded heap growth, fresh limits */
+        if (h->pid <= 0 && (rc = helper_spawn(p, h, err)) != 0)
+                return rc;
+        req->magic = APP_DECODE_MAGIC;
+        req->version = APP_DECODE_VERSION;
+        req->seq = ++h->seq;
+
+        struct iovec iov = {.iov_base = req, .iov_len = sizeof(*req)};
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } u;
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+        if (fd >= 0) {
+                memset(&u, 0, sizeof(u));
+                mh.msg_control = u.buf;
+                mh.msg_controllen = sizeof(u.buf);
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        }
+        ssize_t n;
+        do
+                n = sendmsg(h->sock, &mh, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n != (ssize_t)sizeof(*req))
+                return helper_died(h, err);
+        h->served++;
+
+        int64_t deadline = now_ms() + p->cfg.timeout_ms;
+        for (;;) {
+                int64_t left = deadline - now_ms();
+                if (left <= 0) {
+                        helper_stop(h, false);
+                        return img_fail(err, APP_DECODE_E_TIMEOUT, "decode helper took over %d ms",
+                                        p->cfg.timeout_ms);
+                }
+                struct pollfd pfd = {.fd = h->sock, .events = POLLIN};
+                int pr = poll(&pfd, 1, (int)left);
+                if (pr < 0 && errno == EINTR)
+                        continue;
+                if (pr < 0) {
+                        helper_stop(h, false);
+                        return img_fail(err, APP_DECODE_E_CRASHED, "poll: %s", strerror(errno));
+                }
+                if (pr > 0)
+                        break;
+        }
+        /* One byte more than an answer, so an oversized message shows as
+         * MSG_TRUNC or a wrong length instead of passing. */
+        _Static_assert(sizeof(struct app_decode_reply) < 4096, "reply fits a page");
+        union {
+                struct app_decode_reply r;
+                char raw[sizeof(struct app_decode_reply) + 1];
+        } in;
+        struct iovec riov = {.iov_base = in.raw, .iov_len = sizeof(in.raw)};
+        struct msghdr rmh = {.msg_iov = &riov, .msg_iovlen = 1};
+        do
+                n = recvmsg(h->sock, &rmh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+        while (n < 0 && errno == EINTR);
+        if (n <= 0)
+                return helper_died(h, err);
+        const char *why = NULL;
+        if ((rmh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || rmh.msg_controllen != 0 ||
+            app_decode_reply_check(in.raw, (size_t)n, req, APP_DECODE_SHM_BYTES, &why) != 0) {
+                helper_stop(h, false);
+                return img_fail(err, APP_DECODE_E_PROTOCOL, "decode helper answer refused: %s",
+                                why ? why : "unexpected control data");
+        }
+        *ret = in.r;
+        if (ret->status < 0) {
+                /* The helper's detail, made printable: it may quote file bytes. */
+                char *m = ret->errmsg;
+                for (size_t i = 0; m[i]; i++)
+                        if ((unsigned char)m[i] < 0x20 || (unsigned char)m[i] > 0x7e)
+                                m[i] = '?';
+                img_fail(err, ret->status, "%s", m);
+        }
+        return ret->status;
+}
+
+static int open_photo(const char *path, struct img_errbuf *err)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+        if (fd < 0)
+                return img_fail(err, IMG_E_UNREADABLE, "cannot open: %s", strerror(errno));
+        struct stat st;
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+                close(fd);
+                return img_fail(err, IMG_E_UNREADABLE, "not a regular file");
+        }
+        return fd;
+}
+
+int app_decode_probe(struct app_decode_pool *pool, const char *path, unsigned flags,
+                     struct img_probe *ret, struct img_errbuf *err)
+{
+        if (!pool || !path || !ret || (flags & ~(unsigned)IMG_PROBE_NO_HASH))
+                return img_fail(err, APP_DECODE_E_INVALID, "decode probe: bad argument");
+        int fd = open_photo(path, err);
+        if (fd < 0)
+                return fd;
+        struct app_decode_req req = {.op = APP_DECODE_OP_PROBE, .probe_flags = flags};
+        struct app_decode_reply r;
+        int i = take_helper(pool);
+        int rc = helper_call(pool, &pool->helpers[i], &req, fd, &r, err);
+        give_helper(pool, i);
+        close(fd);
+        count(pool, rc);
+        if (rc == 0)
+                app_decode_reply_to_probe(&r, ret);
+        return rc;
+}
+
+int app_decode_thumb(struct app_decode_pool *pool, const char *path,
+                     const struct img_thumb_spec *spec, struct img_pixels *ret_px,
+                     struct img_thumb_info *ret_info, struct img_errbuf *err)
+{
+        struct img_thumb_spec def = IMG_THUMB_SPEC_DEFAULT;
+        if (!spec)
+                spec = &def;
+        if (!pool || !path || !ret_px || spec->size < 16 || spec->size > APP_DECODE_MAX_THUMB)
+                return img_fail(err, APP_DECODE_E_INVALID, "decode thumb: bad argument");
+        int fd = open_photo(path, err);
+        if (fd < 0)
+                return fd;
+        struct app_decode_req req = {.op = APP_DECODE_OP_THUMB,
+                                     .thumb_size = spec->size,
+                                     .square = spec->square,
+                                     .allow_exif_thumb = spec->allow_exif_thumbnail};
+        struct app_decode_reply r;
+        int i = take_helper(pool);
+        struct helper *h = &pool->helpers[i];
+        int rc = helper_call(pool, h, &req, fd, &r, err);
+        uint8_t *data = NULL;
+        if (rc == 0) {
+                /* Copy out while we still own the slot (the next request
+                 * overwrites the buffer). Sizes were checked against the map. */
+                data = malloc(r.pixel_bytes);
+                if (data)
+                        memcpy(data, h->map, r.pixel_bytes);
+                else
+                        rc = img_fail(err, IMG_E_INTERNAL, "out of memory");
+        }
+        give_helper(pool, i);
+        close(fd);
+        count(pool, rc);
+        if (rc == 0) {
+                ret_px->width = r.thumb_width;
+                ret_px->height = r.thumb_height;
+                ret_px->stride = r.stride;
+                ret_px->data = data;
+                if (ret_info)
+                        app_decode_reply_to_thumb_info(&r, ret_info);
+        }
+        return rc;
+}
+
+int app_decode_test(struct app_decode_pool *pool, enum app_decode_test_op op, struct img_errbuf *err)
+{
+        if (!pool || !pool->cfg.test_hooks)
+                return img_fail(err, APP_DECODE_E_INVALID, "test hooks disabled");
+        struct app_decode_req req = {.op = APP_DECODE_OP_TEST, .test_op = op};
+        struct app_decode_reply r;
+        int i = take_helper(pool);
+        int rc = helper_call(pool, &pool->helpers[i], &req, -1, &r, err);
+        give_helper(pool, i);
+        count(pool, rc);
+        return rc;
+}
+
+void app_decode_pool_stats(struct app_decode_pool *pool, struct app_decode_stats *ret)
+{
+        pthread_mutex_lock(&pool->free_lock);
+        *ret = pool->stats;
+        pthread_mutex_unlock(&pool->free_lock);
+}
+
+int app_decode_pool_helper_pid(struct app_decode_pool *pool, int i)
+{
+        if (!pool || i < 0 || i >= pool->n)
+                return 0;
+        pthread_mutex_lock(&pool->free_lock);
+        int pid = pool->helpers[i].pid;
+        pthread_mutex_unlock(&pool->free_lock);
+        return pid;
+}
