@@ -4,6 +4,7 @@
  * (faults via POST /admin/faults), resumable uploads, clock skew, bad
  * responses, pickups with a cursor, and the worker thread's offline/online
  * behaviour. Time is a fake clock the test advances, so backoff never sleeps. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -717,6 +718,68 @@ static void test_worker_thread_sleeps_offline_and_drains_when_online(void **stat
         assert_exactly_once(t, 1, 4, 1);
 }
 
+
+struct racer {
+        struct t *t;
+        char order_id[STORE_ID_SIZE];
+        char *body;
+        int status;
+};
+
+static void *race_post(void *arg)
+{
+        struct racer *r = arg;
+        uint8_t key[32];
+        char key_h[120];
+        pc_harness_key(1, key);
+        snprintf(key_h, sizeof(key_h), "Idempotency-Key: %s", r->order_id);
+        const char *hdr[] = {"Content-Type: application/json", key_h, NULL};
+        r->status = pc_harness_request(r->t->h, "k1", key, "POST", "/v1/orders", r->body, strlen(r->body), hdr,
+                                       NULL, NULL);
+        return NULL;
+}
+
+static void test_request_in_progress_409_waits_for_retry_after(void **state)
+{
+        struct t *t = *state;
+        struct racer rc = {.t = t};
+        struct store_outbox_row *rows = NULL;
+        size_t n = 0;
+        pthread_t th;
+        assert_int_equal(sf_locked_order(t->s, t->spool, 1100, 1, 5000, rc.order_id), 0);
+        /* first attempt: photo uploaded, final body stored, order POST fails */
+        faults(t, "[{\"route\":\"POST /v1/orders\",\"action\":\"status\",\"status\":500}]");
+        start_worker(t, 1, true, 0);
+        assert_int_equal(sync_worker_run_once(t->w, NULL, NULL), 0);
+        assert_int_equal(store_outbox_list(t->s, rc.order_id, &rows, &n, NULL), 0);
+        assert_int_equal(n, 1);
+        rc.body = strdup(rows[0].payload);
+        store_outbox_rows_free(rows, n);
+        /* another sender holds the key (its answer is delayed): we must get 409 */
+        faults(t, "[{\"route\":\"POST /v1/orders\",\"action\":\"delay\",\"ms\":1500}]");
+        assert_int_equal(pthread_create(&th, NULL, race_post, &rc), 0);
+        usleep(400000);
+        t->clock_ms = obx(t).next_due_at + 1;
+        int64_t before = t->clock_ms;
+        assert_int_equal(sync_worker_run_once(t->w, NULL, NULL), 0);
+        pthread_join(th, NULL);
+        free(rc.body);
+        assert_true(rc.status == 201 || rc.status == 200);
+        assert_int_equal(store_outbox_list(t->s, rc.order_id, &rows, &n, NULL), 0);
+        bool in_progress = strstr(rows[0].last_error, "409") != NULL;
+        int64_t next = rows[0].next_attempt_at;
+        enum store_outbox_state st = rows[0].state;
+        store_outbox_rows_free(rows, n);
+        assert_int_equal(st, STORE_OUTBOX_PENDING);
+        assert_true(in_progress);
+        /* pk-central's Retry-After for a key in progress is 1 s: honoured */
+        assert_true(next >= before + 1000);
+        faults(t, "[]");
+        drain(t, 5);
+        assert_int_equal(obx(t).dead, 0);
+        assert_exactly_once(t, 1, 0, 1);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -737,6 +800,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_clock_skew_is_corrected_stored_and_retried_once, setup_skewed, teardown),
                 cmocka_unit_test_setup_teardown(test_garbage_truncated_and_oversize_answers_are_failed_attempts, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_pickups_over_two_pages_are_stored_once_with_their_photo, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_request_in_progress_409_waits_for_retry_after, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_worker_thread_sleeps_offline_and_drains_when_online, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
