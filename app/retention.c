@@ -134,16 +134,28 @@ static int purge_order(struct store *s, const char *data_root, const struct scan
         int r = store_order_get(s, sum->id, &o, err);
         if (r < 0)
                 return r;
-        int64_t photos = 0, masters = 0;
+        /* photos/masters: removed now and counted in the result; the audit also
+         * names files of this order that an earlier order of this run removed
+         * (a photo shared by two finished orders is purged once, audited on both). */
+        int64_t photos = 0, masters = 0, audit_photos = 0, audit_masters = 0;
         if (!dry_run && (r = store_tx_begin(s, err)) < 0)
                 goto out;
         for (size_t k = 0; k < o->n_items * 2; k++) {
                 const struct store_item *it = &o->items[k / 2];
                 const char *sha = (k % 2) ? it->master_sha256 : it->asset_sha256;
-                if (!sha[0] || g_hash_table_contains(done, sha))
+                if (!sha[0])
                         continue;
+                gpointer prev = NULL;
+                if (g_hash_table_lookup_extended(done, sha, NULL, &prev)) {
+                        int purged_kind = GPOINTER_TO_INT(prev) - 1; /* -1: not purged */
+                        if (purged_kind == STORE_ASSET_MASTER)
+                                audit_masters++;
+                        else if (purged_kind == STORE_ASSET_PHOTO)
+                                audit_photos++;
+                        continue;
+                }
                 if (g_hash_table_contains(sc->keep, sha)) {
-                        g_hash_table_add(done, g_strdup(sha));
+                        g_hash_table_insert(done, g_strdup(sha), GINT_TO_POINTER(0));
                         res->kept_shared++;
                         continue;
                 }
@@ -153,9 +165,10 @@ static int purge_order(struct store *s, const char *data_root, const struct scan
                         continue;
                 if (r < 0)
                         goto rollback;
-                g_hash_table_add(done, g_strdup(sha));
-                if (a.wiped_at != 0)
+                if (a.wiped_at != 0) {
+                        g_hash_table_insert(done, g_strdup(sha), GINT_TO_POINTER(0));
                         continue;
+                }
                 bool gone = false;
                 if (!path_inside(data_root, a.path, &gone) && !gone) {
                         r = store_fail(err, STORE_E_INVALID,
@@ -186,18 +199,22 @@ static int purge_order(struct store *s, const char *data_root, const struct scan
                         res->bytes_freed += stbuf.st_size;
                 else
                         res->files_missing++;
+                g_hash_table_insert(done, g_strdup(sha), GINT_TO_POINTER((int)a.kind + 1));
                 if (a.kind == STORE_ASSET_MASTER)
                         masters++;
                 else
                         photos++;
         }
-        if (photos + masters > 0 && !dry_run && (r = audit_purge(s, sum, days, photos, masters, err)) < 0)
+        audit_photos += photos;
+        audit_masters += masters;
+        if (audit_photos + audit_masters > 0 && !dry_run &&
+            (r = audit_purge(s, sum, days, audit_photos, audit_masters, err)) < 0)
                 goto rollback;
         if (!dry_run && (r = store_tx_commit(s, err)) < 0)
                 goto out;
         res->photos_purged += photos;
         res->masters_purged += masters;
-        if (photos + masters > 0)
+        if (audit_photos + audit_masters > 0)
                 res->orders_purged++;
         r = 0;
         goto out;

@@ -22,7 +22,11 @@ ok() { passed=$((passed + 1)); echo "ok - $*"; }
 jsonl_valid() { jq -c . "$1" > /dev/null || fail "$1 is not JSON Lines"; }
 
 # --- doctor, cupsd unreachable ---------------------------------------------------
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# A loopback port nobody listens on (connecting to it is refused at once).
+for _ in $(seq 1 50); do
+        port=$((20000 + RANDOM % 40000))
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+done
 set +e
 mkdir -p "$tmp/d0"
 "$ctl" --data "$tmp/d0" doctor --server "127.0.0.1:$port" > "$tmp/doc0.jsonl" 2> "$tmp/doc0.err"

@@ -225,7 +225,10 @@ static void test_purge_removes_finished_orders_files_and_keeps_shared_and_recent
         assert_int_equal(app_retention_purge(f->s, f->dir, 30, fake_now, false, &res, &err), 0);
         assert_false(file_exists(f, a));
         assert_false(file_exists(f, d));
+        /* The shared photo is audited on both orders that held it. */
+        assert_int_equal(purge_audit_rows(f, o1), 2);
         assert_int_equal(purge_audit_rows(f, o3), 1);
+        assert_int_equal(purge_audit_rows(f, o4), 1);
         assert_int_equal(app_retention_report(f->s, f->dir, 30, fake_now, &h, &err), 0);
         assert_int_equal(h.photos_held + h.masters_held, 0);
         assert_int_equal(h.photos_wiped, 4);
