@@ -24,7 +24,7 @@ struct item {
         char *path, *name, *category;
         int probe_rc, thumb_rc;
         double secs;
-        char reason[160];
+        char reason[sizeof(struct img_errbuf)];
 };
 
 static struct item items[MAX_FILES];
