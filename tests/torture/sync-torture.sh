@@ -69,7 +69,8 @@ echo "torture: $cycles cycles done at $SECONDS s" >&2
 # Settle without faults: what is left must go up exactly once too.
 curl -fsS -X POST "$url/admin/faults" --data '[]' >/dev/null
 for _ in $(seq 50); do
-        out=$("$ctl" --data "$work/kiosk" sync run --once --lease-ms 200 --backoff-base-ms 1 --backoff-cap-ms 1 --poll 0 || true)
+        out=$("$ctl" --data "$work/kiosk" sync run --once --lease-ms 200 --backoff-base-ms 1 --backoff-cap-ms 1 --poll 0 2>>"$work/settle.err" || true)
+        if grep -q "Sanitizer\|runtime error" "$work/settle.err"; then cat "$work/settle.err" >&2; exit 1; fi
         pending=$(PK_CENTRAL_URL= "$ctl" --data "$work/kiosk" sync status | python3 -c 'import json,sys; print(json.load(sys.stdin)["pending"])')
         [ "$pending" = 0 ] && break
         sleep 0.3  # let leases of killed workers run out
