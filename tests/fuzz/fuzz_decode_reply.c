@@ -1,0 +1,49 @@
+/* Fuzz target: validation of decode helper answers (app/decode_proto.c), the
+ * kiosk's side of the sandbox boundary. The first bytes choose the request
+ * the answer is checked against; an accepted answer converts to values that
+ * satisfy the limits. Corpus: tests/fuzz/corpus/decode_reply/. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/decode_proto.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        if (size < 4)
+                return 0;
+        struct app_decode_req req = {.magic = APP_DECODE_MAGIC, .version = APP_DECODE_VERSION};
+        req.op = 1 + data[0] % 3;
+        req.probe_flags = data[1] & 1 ? IMG_PROBE_NO_HASH : 0;
+        req.thumb_size = 16 + data[2] * 8;
+        const uint8_t *msg = data + 4;
+        size_t len = size - 4;
+        /* The pool receives into an aligned buffer: do the same. */
+        struct app_decode_reply *r = malloc(len > sizeof(*r) ? len : sizeof(*r));
+        if (!r)
+                return 0;
+        memcpy(r, msg, len);
+        if (len >= 16) { /* let the fuzzer get past magic/seq quickly */
+                r->magic = APP_DECODE_MAGIC;
+                r->version = APP_DECODE_VERSION;
+                r->op = req.op;
+                r->seq = req.seq;
+        }
+        const char *why = NULL;
+        if (app_decode_reply_check(r, len, &req, APP_DECODE_SHM_BYTES, &why) == 0 && r->status == 0) {
+                if (req.op == APP_DECODE_OP_PROBE) {
+                        struct img_probe p;
+                        app_decode_reply_to_probe(r, &p);
+                        if (p.width < 1 || p.height < 1 || strlen(p.camera) >= sizeof(p.camera))
+                                abort();
+                } else if (req.op == APP_DECODE_OP_THUMB) {
+                        if ((uint64_t)r->stride * (uint64_t)r->thumb_height > APP_DECODE_SHM_BYTES)
+                                abort();
+                }
+        } else if (why == NULL && !(len == sizeof(*r) && r->status < 0) && req.op != APP_DECODE_OP_TEST) {
+                abort(); /* a refusal always says why */
+        }
+        free(r);
+        return 0;
+}
