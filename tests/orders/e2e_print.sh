@@ -45,6 +45,9 @@ for id in $(awk '{print $1}' "$tmp/store.txt"); do
         line=$(grep "pk-$id" "$pdir/jobs.log") || fail "job $id never reached the printer"
         echo "$line" | grep -q 'x-dimension=10160 y-dimension=15240' || fail "media: $line"
         echo "$line" | grep -q 'media-top-margin=0' || fail "not borderless: $line"
+        # copies = quantity reach the printer itself, not only the CUPS job
+        # (the queue was set up by app/deploy/pk-add-printer: see drivers/README.md)
+        echo "$line" | grep -q ' copies=2 ' || fail "printer did not receive copies=2: $line"
         ls "$pdir/spool" | grep -q "pk-$id" || fail "document of $id not kept"
 done
 

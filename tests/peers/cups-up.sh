@@ -210,7 +210,8 @@ export CUPS_SERVER="127.0.0.1:$cups_port"
 # lpadmin -m everywhere asks the printer for its attributes: run them together.
 lp_pids=""
 for q in $queues; do
-        lpadmin -p "$q" -v "ipp://localhost:${port_of[$q]}/ipp/print" -m everywhere -E &
+        # the kiosk's own queue setup (copies fix included), as a technician runs it
+        bash "$here/../../app/deploy/pk-add-printer" "$q" "ipp://localhost:${port_of[$q]}/ipp/print" >/dev/null &
         lp_pids="$lp_pids $!"
 done
 for p in $lp_pids; do
