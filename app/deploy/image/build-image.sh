@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# build-image.sh: a bootable x86-64 PrintKiosk disk image from Debian 12
+# packages, and (with --bundle) a signed RAUC update bundle of the same root.
+#
+#   build-image.sh --deb printkiosk_*.deb --out DIR [--version N] [--test]
+#                  [--mirror URL] [--keys DIR] [--bundle] [--unhealthy]
+#
+# Tools (Debian 12): mmdebstrap, systemd-repart (systemd 252), dosfstools,
+# e2fsprogs, rauc, openssl, zstd. Runs as root (mmdebstrap into a folder,
+# systemd-repart formats through loop devices).
+#
+# Result in DIR:
+#   printkiosk.img       GPT: esp (systemd-boot, /a and /b kernels), root-a
+#                        (ext4, mounted read-only), root-b (empty), pk-data
+#   printkiosk.img.zst   the same, compressed for distribution
+#   rootfs.ext4          the root file system alone (what an update installs)
+#   printkiosk-N.raucb   with --bundle: signed bundle for slot rootfs
+#   keys/                the development signing CA (reuse with --keys; real
+#                        deployments keep the private key off the build host)
+# --test adds printkiosk-selftest.service: on the serial console it prints
+# PK-READY, the doctor output and, when an update bundle is attached as a
+# second disk (label PKUPDATE), installs it and reboots. --unhealthy builds a
+# root whose health check fails (to prove rollback).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+deb= out= version=1 test=0 bundle=0 unhealthy=0 keys=
+mirror=http://deb.debian.org/debian
+while [ $# -gt 0 ]; do
+        case $1 in
+        --deb) deb=$(realpath "$2"); shift 2 ;;
+        --out) out=$2; shift 2 ;;
+        --version) version=$2; shift 2 ;;
+        --mirror) mirror=$2; shift 2 ;;
+        --keys) keys=$(realpath "$2"); shift 2 ;;
+        --test) test=1; shift ;;
+        --bundle) bundle=1; shift ;;
+        --unhealthy) unhealthy=1; shift ;;
+        *) echo "usage: $0 --deb FILE --out DIR [--version N] [--test] [--bundle] [--unhealthy] [--keys DIR] [--mirror URL]" >&2; exit 2 ;;
+        esac
+done
+[ -n "$deb" ] && [ -n "$out" ] || { echo "--deb and --out are required" >&2; exit 2; }
+case $version in ''|*[!0-9]*) echo "--version must be a number" >&2; exit 2 ;; esac
+mkdir -p "$out"; out=$(realpath "$out")
+work=$(mktemp -d "${TMPDIR:-/var/tmp}/pk-image.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+t0=$(date +%s)
+log() { echo "[$(( $(date +%s) - t0 ))s] $*"; }
+
+# 1. Signing keys: a development CA and a signing certificate.
+if [ -z "$keys" ]; then
+        keys=$out/keys
+        if [ ! -e "$keys/ca.cert.pem" ]; then
+                mkdir -p "$keys"; chmod 700 "$keys"
+                openssl req -x509 -newkey rsa:3072 -nodes -days 3650 -subj "/CN=PrintKiosk dev CA" \
+                        -keyout "$keys/ca.key.pem" -out "$keys/ca.cert.pem" 2>/dev/null
+                openssl req -newkey rsa:3072 -nodes -subj "/CN=PrintKiosk dev signing" \
+                        -keyout "$keys/signing.key.pem" -out "$keys/signing.csr" 2>/dev/null
+                openssl x509 -req -in "$keys/signing.csr" -CA "$keys/ca.cert.pem" -CAkey "$keys/ca.key.pem" \
+                        -CAcreateserial -days 3650 -out "$keys/signing.cert.pem" 2>/dev/null
+        fi
+fi
+
+# 2. The root file system from Debian 12 packages.
+pkgs=(systemd systemd-sysv systemd-boot udev dbus linux-image-amd64 initramfs-tools
+      e2fsprogs dosfstools kmod
+      cups cups-filters cups-ipp-utils printer-driver-gutenprint ipp-usb avahi-daemon
+      libnss-mdns fonts-dejavu-core fonts-noto-core cage network-manager rauc
+      openssh-server ca-certificates)
+log "mmdebstrap (bookworm, ${#pkgs[@]} packages + printkiosk)"
+cp "$deb" "$work/printkiosk.deb"
+tar -C "$here/rootfs" -cf "$work/overlay.tar" .
+cp "$keys/ca.cert.pem" "$work/keyring.pem"
+echo "$test $unhealthy $version" > "$work/flags"
+mmdebstrap --variant=important --components=main --include="$(IFS=,; echo "${pkgs[*]}")" \
+        --aptopt='Acquire::Retries "3"' --dpkgopt='path-exclude=/usr/share/doc/*' \
+        --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+        --customize-hook="upload $work/printkiosk.deb /tmp/printkiosk.deb" \
+        --customize-hook='chroot "$1" apt-get install -y --no-install-recommends /tmp/printkiosk.deb' \
+        --customize-hook='rm -f "$1/tmp/printkiosk.deb"' \
+        --customize-hook="tar-in $work/overlay.tar /" \
+        --customize-hook="upload $work/keyring.pem /etc/rauc/keyring.pem" \
+        --customize-hook="upload $here/customize.sh /tmp/customize.sh" \
+        --customize-hook="upload $work/flags /tmp/flags" \
+        --customize-hook='chroot "$1" sh /tmp/customize.sh' \
+        bookworm "$work/rootfs" "$mirror"
+log "root file system: $(du -sh "$work/rootfs" | cut -f1)"
+
+# 3. The ESP: systemd-boot, slot A's kernel and a blessed entry for it.
+esp=$work/esp
+mkdir -p "$esp/EFI/BOOT" "$esp/EFI/systemd" "$esp/loader/entries" "$esp/a" "$esp/b"
+cp "$work/rootfs/usr/lib/systemd/boot/efi/systemd-bootx64.efi" "$esp/EFI/BOOT/BOOTX64.EFI"
+cp "$work/rootfs/usr/lib/systemd/boot/efi/systemd-bootx64.efi" "$esp/EFI/systemd/"
+cp -L "$work/rootfs/vmlinuz" "$esp/a/vmlinuz"
+cp -L "$work/rootfs/initrd.img" "$esp/a/initrd.img"
+printf 'timeout 0\neditor no\nauto-entries no\nauto-firmware no\nconsole-mode keep\n' > "$esp/loader/loader.conf"
+cat > "$esp/loader/entries/printkiosk-a.conf" <<ENTRY
+title PrintKiosk (a)
+sort-key printkiosk
+version $version
+linux /a/vmlinuz
+initrd /a/initrd.img
+options root=PARTLABEL=root-a ro printkiosk.slot=a quiet console=tty1 console=ttyS0,115200 systemd.show_status=auto
+ENTRY
+mkdir -p "$esp/loader/entries"
+
+# 4. The disk image (systemd-repart: GPT, formats and copies through loop devices).
+log "systemd-repart"
+rm -f "$out/printkiosk.img"
+systemd-repart --empty=create --size=8G --dry-run=no --root="$work" \
+        --definitions="$here/repart.d" --seed=random "$out/printkiosk.img" > "$work/repart.log" 2>&1 \
+        || { cat "$work/repart.log"; exit 1; }
+log "root-only file system for updates"
+rm -f "$out/rootfs.ext4"
+mkfs.ext4 -q -L root -d "$work/rootfs" "$out/rootfs.ext4" 3G
+
+if [ "$bundle" = 1 ]; then
+        mkdir -p "$work/bundle"
+        cp "$out/rootfs.ext4" "$work/bundle/rootfs.ext4"
+        cat > "$work/bundle/manifest.raucm" <<MANIFEST
+[update]
+compatible=printkiosk-x86_64
+version=$version
+
+[bundle]
+format=verity
+
+[image.rootfs]
+filename=rootfs.ext4
+MANIFEST
+        rm -f "$out/printkiosk-$version.raucb"
+        rauc bundle --cert="$keys/signing.cert.pem" --key="$keys/signing.key.pem" \
+                "$work/bundle" "$out/printkiosk-$version.raucb"
+        log "bundle: $(stat -c %s "$out/printkiosk-$version.raucb") bytes"
+fi
+log "compressing"
+zstd -q -T2 -10 -f "$out/printkiosk.img" -o "$out/printkiosk.img.zst"
+printf 'image_bytes %s\nimage_allocated_bytes %s\nimage_zst_bytes %s\nrootfs_used_bytes %s\nbuild_seconds %s\n' \
+        "$(stat -c %s "$out/printkiosk.img")" "$(( $(stat -c %b "$out/printkiosk.img") * 512 ))" \
+        "$(stat -c %s "$out/printkiosk.img.zst")" "$(du -sb "$work/rootfs" | cut -f1)" \
+        "$(( $(date +%s) - t0 ))" | tee "$out/figures.txt"
