@@ -43,6 +43,7 @@ struct sync_worker {
         struct sync_circuit circuit;  /* worker thread only */
         int64_t next_poll_ms;         /* worker thread only */
         int online_saved;             /* worker thread only: last "online" kv value */
+        int64_t blocked_wait_ms;      /* worker thread only: see worker_main */
 
         pthread_mutex_t lock;         /* protects the fields below */
         pthread_cond_t cond;
@@ -619,6 +620,7 @@ static void *worker_main(void *arg)
                         continue;
                 }
                 w->wake = false;
+                w->stats.loops++;
                 bool on = w->online;
                 pthread_mutex_unlock(&w->lock);
                 if (w->online_saved != (on ? 1 : 0)) {
@@ -627,6 +629,8 @@ static void *worker_main(void *arg)
                 }
 
                 int r = process_one(w, NULL, NULL);
+                if (r > 0)
+                        w->blocked_wait_ms = 0;
                 int64_t t = now_ms(w), wait_ms = WORKER_MAX_WAIT_MS;
                 if (r == 0 && w->cfg.poll_interval_s > 0 && t >= w->next_poll_ms &&
                     w->circuit.state != SYNC_CIRCUIT_OPEN) {
@@ -636,8 +640,19 @@ static void *worker_main(void *arg)
                 if (r == 0) {
                         struct store_outbox_stats os;
                         t = now_ms(w);
-                        if (store_outbox_stats(w->store, &os, NULL) == 0 && os.pending > 0 && os.next_due_at > 0)
+                        if (store_outbox_stats(w->store, &os, NULL) == 0 && os.pending > 0 && os.next_due_at > 0) {
                                 wait_ms = os.next_due_at - t;
+                                /* Due but not claimable: a row waits behind an older row of
+                                 * its order that is backing off. The stats cannot say when
+                                 * that one is due, so look again after a growing pause
+                                 * (250 ms .. 5 s) instead of spinning. */
+                                if (wait_ms <= 0) {
+                                        w->blocked_wait_ms = w->blocked_wait_ms ? w->blocked_wait_ms * 2 : 250;
+                                        if (w->blocked_wait_ms > 5000)
+                                                w->blocked_wait_ms = 5000;
+                                        wait_ms = w->blocked_wait_ms;
+                                }
+                        }
                         if (w->circuit.state == SYNC_CIRCUIT_OPEN && w->circuit.open_until_ms - t > wait_ms)
                                 wait_ms = w->circuit.open_until_ms - t;
                         if (w->cfg.poll_interval_s > 0 && w->next_poll_ms - t < wait_ms)

@@ -56,6 +56,7 @@ struct sync_worker_stats {
         int64_t upload_bytes;         /* PATCH bodies sent */
         int64_t download_bytes;
         int64_t requests;
+        int64_t loops;                /* worker thread wake-ups (no-spin checks) */
         enum sync_circuit_state circuit;
         bool online;
 };

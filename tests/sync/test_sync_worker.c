@@ -780,6 +780,47 @@ static void test_request_in_progress_409_waits_for_retry_after(void **state)
         assert_exactly_once(t, 1, 0, 1);
 }
 
+static double cpu_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_rows_behind_a_backing_off_order_do_not_spin_the_thread(void **state)
+{
+        struct t *t = *state;
+        char id[STORE_ID_SIZE];
+        uint8_t key[32];
+        pc_harness_key(1, key);
+        assert_int_equal(sf_locked_order(t->s, t->spool, 1200, 1, 2000, id), 0);
+        assert_int_equal(sf_advance(t->s, id), 0);  /* 4 events wait behind the order */
+        faults(t, "[{\"route\":\"POST /v1/orders\",\"action\":\"status\",\"status\":503,\"retry_after\":30}]");
+        struct sync_worker_config c = {.db_path = t->dir, .spool_dir = t->spool,
+                                       .central_url = pc_harness_url(t->h), .kiosk_id = "k1",
+                                       .key = key, .start_online = true};
+        assert_int_equal(sync_worker_new(&c, &t->w, NULL), 0);
+        assert_int_equal(sync_worker_start(t->w, NULL), 0);
+        usleep(500000);
+        struct sync_worker_stats st;
+        sync_worker_get_stats(t->w, &st);
+        int64_t loops0 = st.loops;
+        double c0 = cpu_s();
+        usleep(1500000);
+        double used = cpu_s() - c0;
+        sync_worker_get_stats(t->w, &st);
+        sync_worker_stop(t->w);
+        assert_int_equal(st.retried, 1);      /* the order, once: Retry-After 30 s holds */
+        assert_true(st.requests <= 4);        /* tus POST + PATCH + the order */
+        /* backing-off pauses of 250 ms .. 5 s: a handful of looks, not a spin */
+        if (st.loops - loops0 > 10)
+                fail_msg("worker woke %lld times in 1.5 s while rows were blocked",
+                         (long long)(st.loops - loops0));
+        if (used > 0.3)
+                fail_msg("worker used %.3f s CPU in 1.5 s while rows were blocked", used);
+        assert_int_equal(obx(t).pending, 5);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -801,6 +842,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_garbage_truncated_and_oversize_answers_are_failed_attempts, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_pickups_over_two_pages_are_stored_once_with_their_photo, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_request_in_progress_409_waits_for_retry_after, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_rows_behind_a_backing_off_order_do_not_spin_the_thread, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_worker_thread_sleeps_offline_and_drains_when_online, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
