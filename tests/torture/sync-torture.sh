@@ -4,12 +4,15 @@
 # server must hold every order, event and asset exactly once, with the hashes
 # of the bytes the kiosk stored.
 #   tests/torture/sync-torture.sh [CYCLES] [ORDERS] [PHOTO_BYTES]
+# ORDERS are there at the start; PK_TORTURE_ADD (default 1) more orders, each with
+# its 4 events, are added before every restart, so every kill lands on work.
 # Needs PK_BUILD_DIR (or run from the build tree). Prints one JSON line and a
 # Markdown summary; exit 0 only with 0 lost and 0 duplicated.
 set -euo pipefail
 cycles=${1:-1000}
 orders=${2:-60}
 photo_bytes=${3:-200000}
+add=${PK_TORTURE_ADD:-1}
 build=${PK_BUILD_DIR:-$(pwd)}
 ctl=${PK_CTL:-$build/app/printkioskctl}
 central=$build/tests/central/pk-central
@@ -53,6 +56,9 @@ export PK_CENTRAL_URL=$url PK_KIOSK_ID=k1 PK_KIOSK_SECRET=$secret PK_SYNC_PROBE_
 run_args=(--data "$work/kiosk" sync run --lease-ms 200 --chunk 65536 --backoff-base-ms 20 --backoff-cap-ms 200 --poll 0)
 kills=0
 for i in $(seq "$cycles"); do
+        if [ "$add" -gt 0 ]; then
+                "$seed_tool" "$work/kiosk" k1 "$add" 2 "$photo_bytes" "$((100000 + i))" --events >/dev/null
+        fi
         "$ctl" "${run_args[@]}" >/dev/null 2>"$work/worker.err" &
         wpid=$!
         # a random moment 0.25-1.25 s into the run (start-up takes ~0.2 s)
@@ -78,7 +84,7 @@ done
 
 echo "torture: settled at $SECONDS s" >&2
 curl -fsS "$url/admin/store" >"$work/hq.json"
-python3 - "$work/kiosk/kiosk.db" "$work/hq.json" "$cycles" "$kills" "$faults_hit" "$orders" <<'PY'
+python3 - "$work/kiosk/kiosk.db" "$work/hq.json" "$cycles" "$kills" "$faults_hit" "$((orders + cycles * add))" <<'PY'
 import hashlib, json, sqlite3, sys
 db, hq_path, cycles, kills, faults, n_orders = sys.argv[1:7]
 hq = json.load(open(hq_path))
