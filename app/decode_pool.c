@@ -60,6 +60,7 @@ struct app_decode_pool {
         char helper_path[PATH_MAX];
         char env_mem[64], env_cpu[64], env_jpegmem[64];
         char env_asan[512];
+        char env_limits[128]; /* the kiosk's img_limits, so both sides agree */
         struct helper helpers[APP_DECODE_MAX_HELPERS];
         int n;
         /* free_lock protects free_mask and stats. */
@@ -183,6 +184,10 @@ int app_decode_pool_new(const struct app_decode_config *cfg, struct app_decode_p
         /* libjpeg-turbo's own bound on its working memory (MB). */
         snprintf(p->env_jpegmem, sizeof(p->env_jpegmem), "JPEGMEM=%lluM",
                  (unsigned long long)(cfg->mem_bytes >> 22));
+        const struct img_limits *lim = img_get_limits();
+        snprintf(p->env_limits, sizeof(p->env_limits), "PK_DECODE_LIMITS=%llu,%u,%llu,%u",
+                 (unsigned long long)lim->max_pixels, lim->max_side,
+                 (unsigned long long)lim->max_file_bytes, lim->max_icc_bytes);
 #ifdef PK_ASAN
         /* ASan's shadow needs terabytes of address space, so the helper
          * cannot use RLIMIT_AS: ASan's RSS watchdog bounds it instead (plus
@@ -278,6 +283,7 @@ static int helper_spawn(struct app_decode_pool *p, struct helper *h, struct img_
         envp[ne++] = p->env_mem;
         envp[ne++] = p->env_cpu;
         envp[ne++] = p->env_jpegmem;
+        envp[ne++] = p->env_limits;
         envp[ne++] = (char *)"VIPS_CONCURRENCY=1";
         /* Never a temp file: the helper may not write one anyway. */
         envp[ne++] = (char *)"VIPS_DISC_THRESHOLD=8g";

@@ -249,6 +249,24 @@ static void test_hooks_are_off_by_default_and_tiff_is_refused(void **state)
         app_decode_pool_free(p);
 }
 
+static void helper_uses_the_kiosks_limits(void **state)
+{
+        (void)state;
+        struct img_limits low = *img_get_limits();
+        low.max_pixels = 100000; /* below the 600x400 corpus photos */
+        img_init(NULL, &low);
+        struct app_decode_pool *p = pool_with(5000, 8, 1ull << 30);
+        img_init(NULL, NULL);
+        char *f = corpus_file("srgb-icc.jpg");
+        struct img_probe pr;
+        struct img_errbuf err = {{0}};
+        int rc = app_decode_probe(p, f, 0, &pr, &err);
+        if (rc != IMG_E_TOO_MANY_PIXELS)
+                fail_msg("want too-many-pixels, got %s (%s)", app_decode_strerror(rc), err.msg);
+        free(f);
+        app_decode_pool_free(p);
+}
+
 struct thread_arg {
         struct app_decode_pool *pool;
         int ok;
@@ -313,6 +331,7 @@ int main(void)
                 cmocka_unit_test(file_writes_are_denied_to_the_helper),
                 cmocka_unit_test(test_hooks_are_off_by_default_and_tiff_is_refused),
                 cmocka_unit_test(four_threads_share_two_helpers),
+                cmocka_unit_test(helper_uses_the_kiosks_limits),
         };
         int rc = cmocka_run_group_tests(tests, NULL, NULL);
         img_shutdown();
