@@ -16,7 +16,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,7 +25,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/orders.h"
+#include "app/prices.h"
 #include "app/session.h"
+#include "app/transform_record.h"
+#include "image/catalogue.h"
+#include "image/proof.h"
 #include "app/staff_pin.h"
 #include "image/image.h"
 #ifdef PK_HAVE_IMG_THUMB
@@ -44,6 +48,22 @@ struct photo {
 struct job {
         int index;
         int64_t generation;
+};
+
+struct preview_job {
+        int index;
+        bool gamut;
+        uint64_t tag;
+        int64_t generation; /* preview_generation when asked */
+};
+
+/* An order handed to the order thread: everything copied, nothing shared. */
+struct order_job {
+        bool print_now;
+        char sku[32], paper[32];
+        size_t n;
+        char **files;
+        struct app_order_item_choice *choices;
 };
 
 enum source_kind { SOURCE_NONE, SOURCE_FOLDER, SOURCE_SYNTHETIC };
@@ -83,6 +103,20 @@ struct app_kiosk {
         int n_workers;
         struct app_staff_pin *pin; /* used only by the worker holding pin_busy */
         bool pin_busy;
+        struct preview_job previews[APP_KIOSK_MAX_PREVIEWS];
+        int n_previews;
+        int64_t preview_generation;
+
+        /* app/orders: opened in app_kiosk_new; afterwards used only by the
+         * order thread, except the immutable catalogue and paper manifest
+         * (app_orders_paper, app_orders_profiles_dir) read by preview workers. */
+        struct app_orders *orders;
+        char *queue;
+        pthread_t order_thread;
+        bool order_started;        /* joinable */
+        atomic_bool order_running; /* cleared by the order thread at its end */
+        atomic_bool order_stop;    /* app_kiosk_free: stop polling */
+        struct order_job order;    /* owned by the order thread while it runs */
 };
 
 const char *app_kiosk_strerror(int err)
@@ -116,8 +150,9 @@ bool app_kiosk_has(struct app_kiosk *k, enum app_kiosk_feature f)
         case APP_KIOSK_HAS_PROBE: return true;
 #endif
         case APP_KIOSK_HAS_PRICES: return k->n_products > 0;
-        /* image/proof, sync/store and drivers/printer have no interface in the
-         * tree yet: these stay false until their calls are wired in here. */
+        case APP_KIOSK_HAS_PREVIEW: return k->orders != NULL;
+        case APP_KIOSK_HAS_ORDERS: return k->orders != NULL && k->n_products > 0;
+        case APP_KIOSK_HAS_PRINTER: return k->orders != NULL && k->queue != NULL;
         default: return false;
         }
 }
@@ -126,61 +161,100 @@ bool app_kiosk_has(struct app_kiosk *k, enum app_kiosk_feature f)
 
 static void copy_str(char *dst, size_t n, const char *src)
 {
-        snprintf(dst, n, "%s", src ? src : "");
+        /* Truncation is intended (display names); bounded copy. */
+        size_t l = src ? strnlen(src, n - 1) : 0;
+        if (l)
+                memcpy(dst, src, l);
+        dst[l] = '\0';
 }
 
-/* Price list: {"currency":"EUR","products":[{"sku","name","width_mm","height_mm",
- * "papers":[{"id","name","price_minor"}]}]}. Bounded by the array sizes; a bad
- * entry is skipped, a bad file means no prices (the kiosk still shows photos). */
-static int load_prices(struct app_kiosk *k, const char *path, char *errbuf, size_t errlen)
+/* Products = catalogue entries the price list prices, in catalogue order, on
+ * the papers the price list names for them (bounded by the array sizes). Paper
+ * names come from the paper manifest when the order side is open. */
+static void paper_name(struct app_kiosk *k, const char *id, char *ret, size_t n)
 {
-        json_error_t jerr;
-        json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-        if (!root) {
-                snprintf(errbuf, errlen, "price list line %d: %s", jerr.line, jerr.text);
-                return APP_KIOSK_E_IO;
+        struct img_paper pa;
+        if (k->orders && app_orders_paper(k->orders, id, &pa, NULL) == 0 && pa.label[0]) {
+                copy_str(ret, n, pa.label);
+                return;
         }
-        const char *cur = json_string_value(json_object_get(root, "currency"));
-        copy_str(k->currency, sizeof(k->currency), cur && strlen(cur) == 3 ? cur : "");
-        json_t *prods = json_object_get(root, "products");
-        size_t i;
-        json_t *p;
-        json_array_foreach(prods, i, p) {
-                if (k->n_products >= APP_KIOSK_MAX_PRODUCTS)
-                        break;
+        copy_str(ret, n, id);
+        if (ret[0] >= 'a' && ret[0] <= 'z')
+                ret[0] = (char)(ret[0] - 'a' + 'A');
+}
+
+static int load_products(struct app_kiosk *k, const struct img_catalogue *cat,
+                         const struct app_prices *prices)
+{
+        copy_str(k->currency, sizeof(k->currency), app_prices_currency(prices));
+        struct store_price_list pl;
+        app_prices_store_list(prices, &pl);
+        for (size_t i = 0; i < img_catalogue_count(cat) && k->n_products < APP_KIOSK_MAX_PRODUCTS;
+             i++) {
+                const struct img_product *pr = img_catalogue_at(cat, i);
                 struct app_kiosk_product *d = &k->products[k->n_products];
                 memset(d, 0, sizeof(*d));
-                const char *sku = json_string_value(json_object_get(p, "sku"));
-                json_int_t w = json_integer_value(json_object_get(p, "width_mm"));
-                json_int_t h = json_integer_value(json_object_get(p, "height_mm"));
-                if (!sku || w <= 0 || h <= 0 || w > 2000 || h > 2000)
-                        continue;
-                copy_str(d->sku, sizeof(d->sku), sku);
-                copy_str(d->name, sizeof(d->name),
-                         json_string_value(json_object_get(p, "name")));
-                d->width_mm = (int)w;
-                d->height_mm = (int)h;
-                size_t j;
-                json_t *pp;
-                json_array_foreach(json_object_get(p, "papers"), j, pp) {
-                        if (d->n_papers >= APP_KIOSK_MAX_PAPERS)
-                                break;
-                        const char *id = json_string_value(json_object_get(pp, "id"));
-                        json_t *price = json_object_get(pp, "price_minor");
-                        if (!id || !json_is_integer(price) || json_integer_value(price) < 0 ||
-                            json_integer_value(price) > 10000000)
+                copy_str(d->sku, sizeof(d->sku), pr->sku);
+                copy_str(d->name, sizeof(d->name), pr->name);
+                d->width_mm = (int)(pr->long_in * 25.4 + 0.5);
+                d->height_mm = (int)(pr->short_in * 25.4 + 0.5);
+                for (size_t j = 0; j < pl.n_prices && d->n_papers < APP_KIOSK_MAX_PAPERS; j++) {
+                        if (strcmp(pl.prices[j].sku, pr->sku) != 0)
                                 continue;
                         struct app_kiosk_paper *pa = &d->papers[d->n_papers++];
-                        copy_str(pa->id, sizeof(pa->id), id);
-                        copy_str(pa->name, sizeof(pa->name),
-                                 json_string_value(json_object_get(pp, "name")));
-                        pa->price_minor = json_integer_value(price);
+                        copy_str(pa->id, sizeof(pa->id), pl.prices[j].paper);
+                        paper_name(k, pa->id, pa->name, sizeof(pa->name));
+                        pa->price_minor = pl.prices[j].unit_minor;
                 }
                 if (d->n_papers > 0)
                         k->n_products++;
         }
-        json_decref(root);
         return 0;
+}
+
+/* With a data folder the catalogue and prices are the order side's own (so
+ * the screen shows exactly what store_order_lock charges); without one (tests,
+ * a kiosk with no store) they are read directly. */
+static int load_prices(struct app_kiosk *k, const struct app_kiosk_config *cfg, char *errbuf,
+                       size_t errlen)
+{
+        struct app_order_errbuf oe = {{0}};
+        if (cfg->data_dir) {
+                if (app_orders_open(cfg->data_dir, cfg->config_path, &k->orders, &oe) < 0) {
+                        snprintf(errbuf, errlen, "orders: %s", oe.msg);
+                        return APP_KIOSK_E_IO;
+                }
+                const struct app_prices *pr = NULL;
+                if ((cfg->prices_path &&
+                     app_orders_set_price_list(k->orders, cfg->prices_path, &oe) < 0) ||
+                    app_orders_prices(k->orders, &pr, &oe) < 0) {
+                        snprintf(errbuf, errlen, "%s", oe.msg);
+                        return APP_KIOSK_E_IO;
+                }
+                const char *q = cfg->printer_queue ? cfg->printer_queue
+                                                   : app_orders_default_queue(k->orders);
+                if (q && q[0] && !(k->queue = strdup(q)))
+                        return APP_KIOSK_E_NOMEM;
+                return load_products(k, app_orders_catalogue(k->orders), pr);
+        }
+        struct img_catalogue *cat = NULL;
+        struct app_prices *prices = NULL;
+        struct img_errbuf ie = {{0}};
+        struct app_prices_error pe = {.line = 0};
+        const char *pp = cfg->prices_path ? cfg->prices_path : PK_SOURCE_DIR "/assets/prices.ini";
+        if (img_catalogue_load(app_default_catalogue(), &cat, &ie) < 0) {
+                snprintf(errbuf, errlen, "catalogue: %s", ie.msg);
+                return APP_KIOSK_E_IO;
+        }
+        if (app_prices_load(pp, &prices, &pe) < 0) {
+                snprintf(errbuf, errlen, "price list line %d: %s", pe.line, pe.message);
+                img_catalogue_free(cat);
+                return APP_KIOSK_E_IO;
+        }
+        int r = load_products(k, cat, prices);
+        app_prices_free(prices);
+        img_catalogue_free(cat);
+        return r;
 }
 
 /* --- photo list --------------------------------------------------------------- */
@@ -362,6 +436,8 @@ static void source_stop(struct app_kiosk *k)
         pthread_mutex_lock(&k->job_lock);
         k->job_generation++;
         k->n_jobs = k->job_next = 0;
+        k->preview_generation++;
+        k->n_previews = 0;
         pthread_mutex_unlock(&k->job_lock);
         pthread_mutex_lock(&k->state_lock);
         photos_clear_locked(k);
@@ -541,6 +617,8 @@ static void do_pin(struct app_kiosk *k, const char *pin)
         (void)app_bus_post(k->bus, &m);
 }
 
+static void do_preview(struct app_kiosk *k, struct preview_job j);
+
 static void *worker_main(void *arg)
 {
         struct app_kiosk *k = arg;
@@ -557,6 +635,18 @@ static void *worker_main(void *arg)
                         explicit_bzero(pin, sizeof(pin));
                         pthread_mutex_lock(&k->job_lock);
                         k->pin_busy = false;
+                        continue;
+                }
+                if (k->n_previews > 0) {
+                        struct preview_job pj = k->previews[0];
+                        memmove(&k->previews[0], &k->previews[1],
+                                (size_t)(k->n_previews - 1) * sizeof(pj));
+                        k->n_previews--;
+                        if (pj.generation != k->preview_generation)
+                                continue;
+                        pthread_mutex_unlock(&k->job_lock);
+                        do_preview(k, pj);
+                        pthread_mutex_lock(&k->job_lock);
                         continue;
                 }
                 if (k->job_next < k->n_jobs) {
@@ -726,12 +816,187 @@ int app_kiosk_summary(struct app_kiosk *k, struct app_kiosk_summary *ret)
         return 0;
 }
 
-/* --- preview, order, print: need modules that have not landed ----------------- */
+/* --- preview ------------------------------------------------------------------- */
 
-int app_kiosk_request_preview(struct app_kiosk *k, int index, bool gamut_warning)
+int app_kiosk_request_preview(struct app_kiosk *k, int index, bool gamut_warning, uint64_t tag)
 {
-        /* Wire image/proof here when it lands (worker job like thumbnails). */
-        return APP_KIOSK_E_UNAVAILABLE;
+        if (!k->orders)
+                return APP_KIOSK_E_UNAVAILABLE;
+        pthread_mutex_lock(&k->state_lock);
+        bool ok = index >= 0 && index < k->n_photos && k->photos[index].path && k->paper[0];
+        pthread_mutex_unlock(&k->state_lock);
+        if (!ok)
+                return APP_KIOSK_E_STATE;
+        int r = 0;
+        pthread_mutex_lock(&k->job_lock);
+        if (k->n_previews >= APP_KIOSK_MAX_PREVIEWS) {
+                r = APP_KIOSK_E_STATE;
+        } else {
+                k->previews[k->n_previews++] = (struct preview_job){
+                        .index = index, .gamut = gamut_warning, .tag = tag,
+                        .generation = k->preview_generation};
+                pthread_cond_broadcast(&k->job_cond);
+        }
+        pthread_mutex_unlock(&k->job_lock);
+        return r;
+}
+
+/* On a worker: probe, look the paper up, soft-proof into RGB pixels. */
+static void do_preview(struct app_kiosk *k, struct preview_job j)
+{
+        struct app_msg m = {.type = APP_MSG_PREVIEW_READY, .generation = j.tag};
+        m.u.thumb.index = j.index;
+        char *path = NULL, paper_id[32] = "";
+        int rotate = 0;
+        pthread_mutex_lock(&k->state_lock);
+        if (j.index < k->n_photos && k->photos[j.index].path) {
+                path = strdup(k->photos[j.index].path);
+                rotate = k->photos[j.index].info.rotate;
+        }
+        copy_str(paper_id, sizeof(paper_id), k->paper);
+        pthread_mutex_unlock(&k->state_lock);
+        struct img_probe probe;
+        struct img_paper paper;
+        struct img_pixels px = {0};
+        struct img_proof_info info = {0};
+        struct img_proof_spec spec = IMG_PROOF_SPEC_DEFAULT;
+        spec.width = APP_KIOSK_PREVIEW_W;
+        spec.height = APP_KIOSK_PREVIEW_H;
+        spec.rotate = rotate;
+        spec.gamut_warning = j.gamut;
+        spec.profiles_dir = app_orders_profiles_dir(k->orders);
+        int r = APP_KIOSK_E_NOT_FOUND;
+        if (path && paper_id[0] && img_probe_file(path, IMG_PROBE_NO_HASH, &probe, NULL) == 0 &&
+            app_orders_paper(k->orders, paper_id, &paper, NULL) == 0)
+                r = img_proof_to_pixels(path, &probe, &paper, &spec, &px, &info, NULL);
+        if (r == 0) {
+                m.u.thumb.width = px.width;
+                m.u.thumb.height = px.height;
+                m.u.thumb.stride = px.stride;
+                m.u.thumb.pixels = px.data; /* moved into the message */
+        } else {
+                m.u.thumb.error = r < 0 ? r : APP_KIOSK_E_IO;
+        }
+        free(path);
+        (void)app_bus_post(k->bus, &m);
+}
+
+/* --- orders --------------------------------------------------------------------- */
+
+static void order_job_clear(struct order_job *o)
+{
+        for (size_t i = 0; o->files && i < o->n; i++)
+                free(o->files[i]);
+        free(o->files);
+        free(o->choices);
+        memset(o, 0, sizeof(*o));
+}
+
+static void post_progress(struct app_kiosk *k, enum app_kiosk_stage stage, int done, int total)
+{
+        struct app_msg m = {.type = APP_MSG_PRINT_PROGRESS, .generation = (uint64_t)stage};
+        m.u.print.done = done;
+        m.u.print.total = total;
+        (void)app_bus_post(k->bus, &m);
+}
+
+static void on_order_progress(void *user, const char *stage, int done, int total)
+{
+        struct app_kiosk *k = user;
+        /* copy = steps 1..n, render = steps n+1..2n */
+        int off = strcmp(stage, "render") == 0 ? total : 0;
+        post_progress(k, APP_KIOSK_STAGE_PREPARE, off + done, 2 * total);
+}
+
+static void post_error(struct app_kiosk *k, int code, const char *keyword)
+{
+        (void)app_bus_post_error(k->bus, code, keyword);
+}
+
+/* Sleep up to ms, waking early when the kiosk stops. */
+static void order_sleep(struct app_kiosk *k, int ms)
+{
+        for (int i = 0; i < ms / 50 && !k->order_stop; i++) {
+                struct timespec ts = {0, 50 * 1000000L};
+                nanosleep(&ts, NULL);
+        }
+}
+
+static void print_order(struct app_kiosk *k, const char *order_id)
+{
+        struct app_order_errbuf oe = {{0}};
+        struct app_print_ctx ctx;
+        struct app_print_summary sum;
+        memset(&sum, 0, sizeof(sum));
+        if (app_orders_print_ctx(k->orders, "kiosk", &ctx, &oe) < 0 ||
+            app_print_order(&ctx, order_id, k->queue, &sum, &oe) < 0) {
+                /* CUPS unreachable: the jobs stay pending in the store and
+                 * recovery finishes them; the customer needs staff now. */
+                struct app_msg m = {.type = APP_MSG_PRINTER_PROBLEM};
+                m.u.text = (char *)"printer-needs-staff";
+                (void)app_bus_post(k->bus, &m);
+                return;
+        }
+        int64_t start = app_kiosk_now_ms();
+        bool problem = false;
+        for (;;) {
+                if (sum.state == ORDER_PRINTED) {
+                        post_progress(k, APP_KIOSK_STAGE_DONE, sum.items, sum.items);
+                        return;
+                }
+                if ((sum.waiting > 0 || sum.state == ORDER_FAILED) && !problem) {
+                        problem = true;
+                        struct app_msg m = {.type = APP_MSG_PRINTER_PROBLEM};
+                        m.u.text = (char *)"printer-needs-staff";
+                        (void)app_bus_post(k->bus, &m);
+                }
+                if (sum.state != ORDER_PRINTING)
+                        return; /* failed: staff take it from the store */
+                post_progress(k, APP_KIOSK_STAGE_PRINT, sum.completed, sum.items);
+                if (k->order_stop || app_kiosk_now_ms() - start > APP_KIOSK_PRINT_TIMEOUT_MS)
+                        return; /* still printing: the next start's recovery follows it */
+                order_sleep(k, APP_PRINT_POLL_MS);
+                if (app_print_poll(&ctx, order_id, &sum, &oe) < 0)
+                        order_sleep(k, 1000); /* CUPS busy: try again */
+        }
+}
+
+static void *order_main(void *arg)
+{
+        struct app_kiosk *k = arg;
+        struct order_job *o = &k->order;
+        struct app_order_errbuf oe = {{0}};
+        struct app_order_created created;
+        memset(&created, 0, sizeof(created));
+        struct app_order_request req = {
+                .sku = o->sku,
+                .paper = o->paper,
+                .files = (const char *const *)o->files,
+                .n_files = o->n,
+                .choices = o->choices,
+                .progress = on_order_progress,
+                .progress_user = k,
+        };
+        size_t bad = 0;
+        const char *reason = NULL;
+        int r = app_order_create(k->orders, &req, &created, &bad, &reason, &oe);
+        if (r < 0) {
+                post_error(k, r, r == APP_ORDER_E_REJECTED ? "photo-rejected" : "order-failed");
+        } else {
+                struct app_msg m = {.type = APP_MSG_ORDER_PLACED};
+                m.u.text = created.code; /* the bus copies strings */
+                (void)app_bus_post(k->bus, &m);
+                if (o->print_now)
+                        print_order(k, created.order_id);
+        }
+        order_job_clear(o);
+        k->order_running = false;
+        return NULL;
+}
+
+bool app_kiosk_order_busy(struct app_kiosk *k)
+{
+        return k->order_running;
 }
 
 int app_kiosk_place_order(struct app_kiosk *k, bool print_now)
@@ -740,10 +1005,67 @@ int app_kiosk_place_order(struct app_kiosk *k, bool print_now)
         app_kiosk_summary(k, &s);
         if (s.prints == 0 || !s.sku[0])
                 return APP_KIOSK_E_STATE;
-        /* Wire sync/store (lock the order + outbox in one transaction) and, for
-         * print_now, drivers/printer here when they land. Until then no order
-         * is pretended. */
-        return APP_KIOSK_E_UNAVAILABLE;
+        if (!k->orders || (print_now && !k->queue))
+                return APP_KIOSK_E_UNAVAILABLE;
+        if (k->order_running)
+                return APP_KIOSK_E_STATE;
+        if (k->order_started) {
+                pthread_join(k->order_thread, NULL);
+                k->order_started = false;
+        }
+        struct order_job *o = &k->order;
+        order_job_clear(o);
+        o->print_now = print_now;
+        copy_str(o->sku, sizeof(o->sku), s.sku);
+        copy_str(o->paper, sizeof(o->paper), s.paper);
+        int r = 0;
+        pthread_mutex_lock(&k->state_lock);
+        if (s.photos > APP_ORDER_MAX_FILES) {
+                r = APP_KIOSK_E_INVALID;
+                goto unlock;
+        }
+        o->files = calloc((size_t)s.photos, sizeof(*o->files));
+        o->choices = calloc((size_t)s.photos, sizeof(*o->choices));
+        if (!o->files || !o->choices) {
+                r = APP_KIOSK_E_NOMEM;
+                goto unlock;
+        }
+        for (int i = 0; i < k->n_photos && o->n < (size_t)s.photos; i++) {
+                const struct photo *p = &k->photos[i];
+                if (p->info.quantity <= 0)
+                        continue;
+                if (!p->path) { /* synthetic photos are never ordered */
+                        r = APP_KIOSK_E_INVALID;
+                        goto unlock;
+                }
+                o->files[o->n] = strdup(p->path);
+                if (!o->files[o->n]) {
+                        r = APP_KIOSK_E_NOMEM;
+                        goto unlock;
+                }
+                o->choices[o->n] = (struct app_order_item_choice){
+                        .quantity = p->info.quantity,
+                        .rotate = p->info.rotate,
+                        .centre_x = p->info.crop_x,
+                        .centre_y = p->info.crop_y,
+                        .zoom = p->info.crop_zoom,
+                };
+                o->n++;
+        }
+unlock:
+        pthread_mutex_unlock(&k->state_lock);
+        if (r < 0) {
+                order_job_clear(o);
+                return r;
+        }
+        k->order_running = true;
+        if (pthread_create(&k->order_thread, NULL, order_main, k) != 0) {
+                k->order_running = false;
+                order_job_clear(o);
+                return APP_KIOSK_E_NOMEM;
+        }
+        k->order_started = true;
+        return 0;
 }
 
 /* --- session and staff -------------------------------------------------------- */
@@ -861,19 +1183,17 @@ struct app_kiosk *app_kiosk_new(const struct app_kiosk_config *cfg, struct app_b
         pthread_cond_init(&k->job_cond, NULL);
         app_session_init(&k->session, cfg->session_timeout_ms, cfg->session_warning_ms ?
                          cfg->session_warning_ms : -1, on_session_end, k);
-        if (cfg->prices_path && load_prices(k, cfg->prices_path, errbuf, errlen) != 0)
+        if (load_prices(k, cfg, errbuf, errlen) != 0)
                 return app_kiosk_free(k);
         k->pin = app_staff_pin_new(cfg->staff_pin_path);
         if (!k->pin) {
                 snprintf(errbuf, errlen, "libsodium could not start");
                 return app_kiosk_free(k);
         }
-#if defined(PK_HAVE_IMG_THUMB) || defined(PK_HAVE_IMG_PROBE)
         if (img_init(NULL, NULL) != 0) {
                 snprintf(errbuf, errlen, "image pipeline could not start");
                 return app_kiosk_free(k);
         }
-#endif
         for (int i = 0; i < APP_KIOSK_WORKERS; i++) {
                 if (pthread_create(&k->workers[i], NULL, worker_main, k) != 0) {
                         snprintf(errbuf, errlen, "cannot start worker threads");
@@ -895,6 +1215,12 @@ struct app_kiosk *app_kiosk_free(struct app_kiosk *k)
         pthread_mutex_unlock(&k->job_lock);
         for (int i = 0; i < k->n_workers; i++)
                 pthread_join(k->workers[i], NULL);
+        k->order_stop = true;
+        if (k->order_started)
+                pthread_join(k->order_thread, NULL);
+        order_job_clear(&k->order);
+        app_orders_free(k->orders);
+        free(k->queue);
         app_staff_pin_free(k->pin);
         pthread_cond_destroy(&k->job_cond);
         pthread_mutex_destroy(&k->job_lock);

@@ -6,11 +6,23 @@
  * and PIN checks run on the core's threads (one walker, APP_KIOSK_WORKERS
  * thumbnail workers) and report through the bus.
  *
- * What the core can do depends on which modules were built in (see
- * app_kiosk_has): thumbnails need image/thumb, photo dates need image/probe,
- * soft proofs need image/proof, orders need sync/store, printing needs the
- * printer driver. A command whose module is missing returns
- * APP_KIOSK_E_UNAVAILABLE and does nothing: no fake success, no fake orders.
+ * Products are the catalogue (image/catalogue, assets/catalogue.ini) priced by
+ * the price list (app/prices, assets/prices.ini): a product is offered on the
+ * papers the price list names for it. Soft proofs (image/proof) and the paper
+ * profiles come through app/orders; orders need a data folder (sync/store via
+ * app/orders) and "print now" a CUPS queue (app/print_queue). A command whose
+ * part is missing returns APP_KIOSK_E_UNAVAILABLE and does nothing: no fake
+ * success, no fake orders.
+ *
+ * Orders run on the core's order thread (one order at a time): photos are
+ * copied durably into the spool, the order is locked and its masters rendered
+ * (APP_MSG_PRINT_PROGRESS with generation APP_KIOSK_STAGE_PREPARE), then
+ * APP_MSG_ORDER_PLACED carries the pickup code. For "print now" the order is
+ * submitted to CUPS and polled every APP_PRINT_POLL_MS: APP_MSG_PRINT_PROGRESS
+ * (generation APP_KIOSK_STAGE_PRINT, done/total items completed) and, at the
+ * end, generation APP_KIOSK_STAGE_DONE; APP_MSG_PRINTER_PROBLEM (keyword
+ * "printer-needs-staff") when the printer stops: the order stays in the store
+ * for staff. APP_MSG_ERROR (code, keyword) when the order could not be placed.
  *
  * Threads: every app_kiosk_* function is called from one thread (the UI's);
  * internally `state_lock` protects the photo list, selections, product choice
@@ -55,11 +67,26 @@ enum app_kiosk_feature {
 #define APP_KIOSK_MAX_PAPERS 4
 #define APP_KIOSK_MAX_REQUEST 512   /* thumbnails per request */
 #define APP_KIOSK_MAX_QTY 99
+#define APP_KIOSK_PREVIEW_W 960     /* soft-proof fit box */
+#define APP_KIOSK_PREVIEW_H 720
+#define APP_KIOSK_MAX_PREVIEWS 64   /* queued preview requests */
+#define APP_KIOSK_PRINT_TIMEOUT_MS (10 * 60 * 1000) /* the order thread stops polling */
+
+/* msg.generation of APP_MSG_PRINT_PROGRESS */
+enum app_kiosk_stage {
+        APP_KIOSK_STAGE_PREPARE = 1, /* photos copied + masters rendered: done/total steps */
+        APP_KIOSK_STAGE_PRINT = 2,   /* items whose CUPS job completed / items */
+        APP_KIOSK_STAGE_DONE = 3,    /* every item printed */
+};
 #define APP_KIOSK_LOW_RES_DPI 150   /* below this the print looks soft: badge + warning */
 
 struct app_kiosk_config {
-        const char *data_dir;       /* store and spool (orders, when sync/store lands) */
-        const char *prices_path;    /* price list JSON (assets/demo/prices.json format); NULL none */
+        const char *data_dir;       /* store (kiosk.db) and spool; NULL: no orders */
+        const char *config_path;    /* printkiosk.conf (app/config.h); NULL: defaults */
+        const char *prices_path;    /* price list (app/prices.h, assets/prices.ini); NULL: the
+                                       configured one, else the tree's assets/prices.ini */
+        const char *printer_queue;  /* CUPS queue for "print now"; NULL: the configured one.
+                                       The CUPS server comes from CUPS_SERVER. */
         const char *staff_pin_path; /* Argon2id hash file (app/staff_pin.h); NULL: no staff PIN */
         int64_t session_timeout_ms; /* 0: 120 s */
         int64_t session_warning_ms; /* 0: 20 s */
@@ -150,11 +177,18 @@ struct app_kiosk_summary {
 int app_kiosk_summary(struct app_kiosk *k, struct app_kiosk_summary *ret);
 
 /* --- preview, order, print ------------------------------------------------- */
-/* Soft-proofed preview of photo `index` (APP_MSG_PREVIEW_READY); needs image/proof. */
-int app_kiosk_request_preview(struct app_kiosk *k, int index, bool gamut_warning);
+/* Soft-proofed preview of photo `index` for the chosen paper, made on a worker
+ * thread: APP_MSG_PREVIEW_READY with u.thumb (index; pixels, or none and
+ * u.thumb.error < 0) and generation = `tag` (the UI's key for paper + gamut
+ * warning, so a late answer for an old choice is recognised). Needs a chosen
+ * product and the paper profiles; at most APP_KIOSK_MAX_PREVIEWS queued
+ * (APP_KIOSK_E_STATE beyond). */
+int app_kiosk_request_preview(struct app_kiosk *k, int index, bool gamut_warning, uint64_t tag);
 /* Lock the order in the store (APP_MSG_ORDER_PLACED with the pickup code);
  * needs sync/store. print_now also needs the printer driver. */
 int app_kiosk_place_order(struct app_kiosk *k, bool print_now);
+/* True while the order thread works (placing, printing). */
+bool app_kiosk_order_busy(struct app_kiosk *k);
 
 /* --- staff ----------------------------------------------------------------- */
 /* Check a staff PIN on a worker (Argon2id is slow on purpose); the result

@@ -131,6 +131,47 @@ struct store *app_orders_store(struct app_orders *o)
         return o ? o->store : NULL;
 }
 
+const struct img_catalogue *app_orders_catalogue(const struct app_orders *o)
+{
+        return o ? o->catalogue : NULL;
+}
+
+const char *app_orders_profiles_dir(const struct app_orders *o)
+{
+        return o->profiles_dir;
+}
+
+int app_orders_set_price_list(struct app_orders *o, const char *path, struct app_order_errbuf *err)
+{
+        if (!path || !path[0] || strlen(path) >= sizeof o->prices_path)
+                return app_order_fail(err, APP_ORDER_E_INVALID, "price list path");
+        o->prices = app_prices_free(o->prices);
+        snprintf(o->prices_path, sizeof o->prices_path, "%s", path);
+        return 0;
+}
+
+static int load_prices(struct app_orders *o, struct app_order_errbuf *err);
+
+int app_orders_prices(struct app_orders *o, const struct app_prices **ret,
+                      struct app_order_errbuf *err)
+{
+        int rc = load_prices(o, err);
+        if (rc == 0)
+                *ret = o->prices;
+        return rc;
+}
+
+static const char *printer_model(const struct app_orders *o);
+
+int app_orders_paper(const struct app_orders *o, const char *paper, struct img_paper *ret,
+                     struct app_order_errbuf *err)
+{
+        struct img_errbuf ie = {{0}};
+        if (img_paper_lookup(o->manifest, printer_model(o), paper, ret, &ie) < 0)
+                return app_order_fail(err, APP_ORDER_E_NOT_FOUND, "paper %s: %s", paper, ie.msg);
+        return 0;
+}
+
 const char *app_orders_default_queue(const struct app_orders *o)
 {
         for (int i = 0; o && i < o->cfg.n_printers; i++)
@@ -297,7 +338,9 @@ out:
         return rc;
 }
 
-int app_order_render(struct app_orders *o, const char *order_id, struct app_order_errbuf *err)
+static int render_order(struct app_orders *o, const char *order_id,
+                        void (*progress)(void *, const char *, int, int), void *user,
+                        struct app_order_errbuf *err)
 {
         struct store_order *ord = NULL;
         struct store_errbuf se = {{0}};
@@ -325,6 +368,8 @@ int app_order_render(struct app_orders *o, const char *order_id, struct app_orde
                 rc = render_item(o, &ord->items[i], err);
                 if (rc < 0)
                         goto out;
+                if (progress)
+                        progress(user, "render", (int)i + 1, (int)ord->n_items);
         }
         rc = store_order_transition(o->store, order_id, ORDER_QUEUED, "system", NULL, &se);
         if (rc < 0)
@@ -334,13 +379,18 @@ out:
         return rc;
 }
 
+int app_order_render(struct app_orders *o, const char *order_id, struct app_order_errbuf *err)
+{
+        return render_order(o, order_id, NULL, NULL, err);
+}
+
 int app_order_create(struct app_orders *o, const struct app_order_request *req,
                      struct app_order_created *ret, size_t *ret_bad_file,
                      const char **ret_reason, struct app_order_errbuf *err)
 {
         if (!o || !req || !req->sku || !req->paper || !req->files || req->n_files == 0 ||
-            req->n_files > APP_ORDER_MAX_FILES || req->quantity < 1 ||
-            req->quantity > APP_ORDER_MAX_QTY)
+            req->n_files > APP_ORDER_MAX_FILES ||
+            (!req->choices && (req->quantity < 1 || req->quantity > APP_ORDER_MAX_QTY)))
                 return app_order_fail(err, APP_ORDER_E_INVALID,
                                       "need a SKU, a paper, 1..%d files and --qty 1..%d",
                                       APP_ORDER_MAX_FILES, APP_ORDER_MAX_QTY);
@@ -386,17 +436,38 @@ int app_order_create(struct app_orders *o, const struct app_order_request *req,
                                             img_strerror(rc));
                         goto out;
                 }
-                /* The default crop: centred cover crop for the product, rotate 0. */
+                /* The default crop: centred cover crop for the product; a
+                 * customer's zoom and centre shrink and move it inside the photo. */
+                const struct app_order_item_choice *ch = req->choices ? &req->choices[i] : NULL;
+                if (ch && (ch->quantity < 1 || ch->quantity > APP_ORDER_MAX_QTY ||
+                           (ch->rotate != 0 && ch->rotate != 90 && ch->rotate != 180 &&
+                            ch->rotate != 270) || !(ch->zoom >= 1 && ch->zoom <= 8) ||
+                           !(ch->centre_x >= 0 && ch->centre_x <= 1) ||
+                           !(ch->centre_y >= 0 && ch->centre_y <= 1))) {
+                        rc = app_order_fail(err, APP_ORDER_E_INVALID, "photo %zu: bad choice",
+                                            i + 1);
+                        goto out;
+                }
                 struct img_crop c;
                 rc = img_render_spec_init_from(req->files[i], &probes[i], prod, &paper,
-                                               printer_model(o), 0, NULL, IMG_OUT_PNG,
-                                               o->profiles_dir, spec, &c, &ie);
+                                               printer_model(o), ch ? ch->rotate : 0, NULL,
+                                               IMG_OUT_PNG, o->profiles_dir, spec, &c, &ie);
                 if (rc < 0) {
                         rc = app_order_fail(err, APP_ORDER_E_RENDER, "file %zu: %s", i + 1,
                                             ie.msg);
                         goto out;
                 }
                 crops[i] = c.rect;
+                if (ch && (ch->zoom > 1 || ch->centre_x != 0.5 || ch->centre_y != 0.5)) {
+                        struct img_rect r = c.rect;
+                        r.w /= ch->zoom;
+                        r.h /= ch->zoom;
+                        r.x = ch->centre_x - r.w / 2;
+                        r.y = ch->centre_y - r.h / 2;
+                        r.x = r.x < 0 ? 0 : (r.x > 1 - r.w ? 1 - r.w : r.x);
+                        r.y = r.y < 0 ? 0 : (r.y > 1 - r.h ? 1 - r.h : r.y);
+                        crops[i] = r;
+                }
         }
 
         /* 2. Copy each photo durably into the spool, then record it. */
@@ -421,6 +492,8 @@ int app_order_create(struct app_orders *o, const struct app_order_request *req,
                         rc = store_err(err, "recording photo", rc, &se);
                         goto out;
                 }
+                if (req->progress)
+                        req->progress(req->progress_user, "copy", (int)i + 1, (int)req->n_files);
         }
 
         /* 3. A draft order with one item per photo, then lock it (priced, audit
@@ -437,12 +510,12 @@ int app_order_create(struct app_orders *o, const struct app_order_request *req,
                         .asset_sha256 = shas[i],
                         .sku = req->sku,
                         .paper = req->paper,
-                        .quantity = req->quantity,
+                        .quantity = req->choices ? req->choices[i].quantity : req->quantity,
                         .crop_x = crops[i].x,
                         .crop_y = crops[i].y,
                         .crop_w = crops[i].w,
                         .crop_h = crops[i].h,
-                        .rotate = 0,
+                        .rotate = req->choices ? req->choices[i].rotate : 0,
                         .border = !prod->borderless,
                 };
                 char item_id[STORE_ID_SIZE];
@@ -462,7 +535,7 @@ int app_order_create(struct app_orders *o, const struct app_order_request *req,
         app_test_crash_point("after-lock");
 
         /* 4. Masters, then queued. */
-        rc = app_order_render(o, order_id, err);
+        rc = render_order(o, order_id, req->progress, req->progress_user, err);
         if (rc < 0)
                 goto out;
         if (ret) {

@@ -21,7 +21,9 @@
 #include <stddef.h>
 
 #include "app/order_error.h"
+#include "app/prices.h"
 #include "app/print_queue.h"
+#include "image/paper.h"
 #include "sync/store.h"
 
 #define APP_ORDER_MAX_FILES 100  /* photos per `order create` */
@@ -44,15 +46,45 @@ struct store *app_orders_store(struct app_orders *o);
  * otherwise), connected lazily. actor: audit actor ("technician"). */
 int app_orders_print_ctx(struct app_orders *o, const char *actor, struct app_print_ctx *ret,
                          struct app_order_errbuf *err);
+/* The catalogue (immutable, shareable between threads while o lives). */
+const struct img_catalogue *app_orders_catalogue(const struct app_orders *o);
+/* Use PATH as the price list instead of the configured one (before the first
+ * order). */
+int app_orders_set_price_list(struct app_orders *o, const char *path, struct app_order_errbuf *err);
+/* The price list, loaded on first use. (transfer none: valid while o lives) */
+int app_orders_prices(struct app_orders *o, const struct app_prices **ret,
+                      struct app_order_errbuf *err);
+/* Paper for the configured printer model (profile hashed: reads a file). */
+int app_orders_paper(const struct app_orders *o, const char *paper, struct img_paper *ret,
+                     struct app_order_errbuf *err);
+/* Folder of the ICC profiles (sRGB.icc for previews). */
+const char *app_orders_profiles_dir(const struct app_orders *o);
+
 /* The first configured queue ([printer X] queue), or NULL. */
 const char *app_orders_default_queue(const struct app_orders *o);
+
+/* What the customer chose for one photo (the kiosk's edit screen). */
+struct app_order_item_choice {
+        int quantity;               /* 1..APP_ORDER_MAX_QTY */
+        int rotate;                 /* 0, 90, 180, 270 */
+        double centre_x, centre_y;  /* crop centre, 0..1 of the rotated photo */
+        double zoom;                /* 1 = the largest frame of the print aspect, ..8 */
+};
 
 struct app_order_request {
         const char *sku;            /* catalogue SKU, "PRINT-6X4" */
         const char *paper;          /* manifest paper, "glossy" */
-        int quantity;               /* prints of each file, 1..APP_ORDER_MAX_QTY */
+        int quantity;               /* prints of each file, 1..APP_ORDER_MAX_QTY
+                                       (ignored when choices is set) */
         const char *const *files;   /* photo paths */
         size_t n_files;             /* 1..APP_ORDER_MAX_FILES */
+        /* Optional, n_files entries: per-photo quantity, rotation and crop.
+         * NULL: `quantity` of each, centred cover crop, rotate 0 (the CLI). */
+        const struct app_order_item_choice *choices;
+        /* Optional: called on the calling thread after each stage ("copy",
+         * "render") with done/total, e.g. to post progress on the kiosk's bus. */
+        void (*progress)(void *user, const char *stage, int done, int total);
+        void *progress_user;
 };
 
 struct app_order_created {

@@ -3,11 +3,12 @@
  *   printkiosk [--demo] [--fullscreen] [--portrait] [--size WxH]
  *              [--photos DIR] [--prices FILE] [--data DIR] [--staff-pin-file FILE]
  *              [--session-timeout S] [--screenshot-dir DIR] [--script FILE]
- *              [--stats FILE] [--synthetic N]
+ *              [--stats FILE] [--synthetic N] [--config FILE] [--printer QUEUE]
  *
- * --demo: a 1280x720 window, the demo photos in assets/demo/, the demo price
- * list, a private data folder under $TMPDIR and staff PIN 1234 (Argon2id hash
- * written there). Exit: 0, 2 usage/start-up error, 3 a --script step failed.
+ * --demo: a 1280x720 window, the demo photos in assets/demo/, the price list
+ * and catalogue of assets/, a private data folder under $TMPDIR and staff PIN
+ * 1234 (Argon2id hash written there). --printer: the CUPS queue for "print
+ * now" (server from CUPS_SERVER). Exit: 0, 2 usage/start-up error, 3 a --script step failed.
  */
 #include <errno.h>
 #include <limits.h>
@@ -26,7 +27,8 @@ static void usage(void)
                 "usage: printkiosk [--demo] [--fullscreen] [--portrait] [--size WxH] [--photos DIR]\n"
                 "                  [--prices FILE] [--data DIR] [--staff-pin-file FILE]\n"
                 "                  [--session-timeout S] [--screenshot-dir DIR] [--script FILE]\n"
-                "                  [--stats FILE] [--synthetic N] [--version]\n");
+                "                  [--stats FILE] [--synthetic N] [--config FILE]\n"
+                "                  [--printer QUEUE] [--version]\n");
 }
 
 static bool parse_int(const char *s, long lo, long hi, int *ret)
@@ -95,6 +97,10 @@ int main(int argc, char **argv)
                         opt.photos_dir = v;
                 } else if (!strcmp(a, "--prices") && v) {
                         opt.prices_path = v;
+                } else if (!strcmp(a, "--config") && v) {
+                        opt.config_path = v;
+                } else if (!strcmp(a, "--printer") && v) {
+                        opt.printer_queue = v;
                 } else if (!strcmp(a, "--data") && v) {
                         opt.data_dir = v;
                 } else if (!strcmp(a, "--staff-pin-file") && v) {
@@ -125,7 +131,7 @@ int main(int argc, char **argv)
                         opt.photos_dir = photos;
                 }
                 if (!opt.prices_path) {
-                        snprintf(prices, sizeof(prices), "%s/demo/prices.json", asset_dir());
+                        snprintf(prices, sizeof(prices), "%s/prices.ini", asset_dir());
                         opt.prices_path = prices;
                 }
                 if (!opt.data_dir) {
@@ -154,6 +160,8 @@ int main(int argc, char **argv)
         int r = ui_run(ui);
         ui_free(ui);
         if (tmpdir[0]) {
+                /* The demo's store and spool stay for inspection (printkioskctl
+                 * --data DIR order show CODE); only an unused folder goes. */
                 unlink(pin_path);
                 rmdir(tmpdir);
         }

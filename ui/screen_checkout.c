@@ -1,7 +1,8 @@
-/* ui/screen_checkout: print now or collect later. The order is placed by the
- * core (sync/store); until that module lands the core answers "unavailable"
- * and this screen says so plainly: no order, no code is pretended. When an
- * order is placed, its pickup code is shown with a QR code (libqrencode). */
+/* ui/screen_checkout: print now or collect later. The core places the order
+ * on its order thread (app/orders: store + spool + masters); "print now" goes
+ * on to the printing screen, "collect later" waits here for the pickup code
+ * and shows it with a QR code (libqrencode). A kiosk without a data folder or
+ * printer says so plainly: no order, no code is pretended. */
 #include <stdio.h>
 
 #include "ui/ui.h"
@@ -37,16 +38,29 @@ void ui_screen_checkout(struct ui *ui)
         struct ui_rect now = {c.x, y, bw, bh};
         struct ui_rect later = ui->landscape ? (struct ui_rect){c.x + bw + ui_dp(ui, 30), y, bw, bh}
                                              : (struct ui_rect){c.x, y + bh + ui_dp(ui, 30), bw, bh};
+        if (ui->order_pending) {
+                ui_text(ui, _("Preparing your order..."), (struct ui_rect){c.x, y, c.w, ui_dp(ui, 80)}, 40,
+                        UI_FG, UI_LEFT, true, false);
+                return;
+        }
         int r = 1;
-        if (ui_button(ui, "print-now", _("Print now"), now, true))
+        bool now_tapped = false;
+        if (ui_button(ui, "print-now", _("Print now"), now, true)) {
                 r = app_kiosk_place_order(ui->kiosk, true);
+                now_tapped = true;
+        }
         if (ui_button(ui, "collect-later", _("Collect later"), later, false))
                 r = app_kiosk_place_order(ui->kiosk, false);
-        if (r == APP_KIOSK_E_UNAVAILABLE)
+        if (r == 0) {
+                ui->order_pending = true;
+                ui->order_print_now = now_tapped;
+                ui->message[0] = '\0';
+                if (now_tapped)
+                        ui_go(ui, UI_SCREEN_PRINTING);
+        } else if (r == APP_KIOSK_E_UNAVAILABLE) {
                 snprintf(ui->message, sizeof(ui->message), "%s",
                          _("Ordering is not available on this kiosk yet. Your photos were not sent anywhere. Please ask staff."));
-        else if (r == 0 && !ui->order_code[0])
-                ui_go(ui, UI_SCREEN_PRINTING);
-        else if (r < 0 && r != 1)
+        } else if (r < 0) {
                 snprintf(ui->message, sizeof(ui->message), "%s", _("The order could not be placed. Please ask staff."));
+        }
 }

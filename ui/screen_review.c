@@ -1,7 +1,10 @@
-/* ui/review: the selected photos before ordering, with the soft proof when
- * the core can make one (image/proof), else an honest note; the gamut warning
- * toggle only works with proofs. */
+/* ui/review: the selected photos before ordering, each as a soft proof for
+ * the chosen paper (image/proof, made on the core's workers; the thumbnail
+ * shows until it arrives), with the gamut warning toggle. Without proofs an
+ * honest note. Previews are keyed by preview_tag = (product, paper, warning):
+ * a new choice clears them and late answers for an old one are dropped. */
 #include <stdio.h>
+#include <string.h>
 
 #include "ui/ui.h"
 
@@ -28,6 +31,19 @@ void ui_screen_review(struct ui *ui)
         if (!proofs)
                 ui_text(ui, _("Colour preview of the paper is not available on this kiosk yet."),
                         (struct ui_rect){c.x + ui_dp(ui, 500), c.y, c.w - ui_dp(ui, 500), bh}, 28, UI_DIM, UI_LEFT, false, true);
+        /* FNV-1a of the choice: a stable key without a table */
+        uint64_t tag = 1469598103934665603ull;
+        for (const char *q = sum.sku; *q; q++)
+                tag = (tag ^ (unsigned char)*q) * 1099511628211ull;
+        for (const char *q = sum.paper; *q; q++)
+                tag = (tag ^ (unsigned char)*q) * 1099511628211ull;
+        tag = (tag ^ (ui->gamut_warning ? 1u : 2u)) * 1099511628211ull;
+        if (tag != ui->preview_tag) {
+                ui->preview_tag = tag;
+                ui_texcache_clear(ui->ptex);
+                memset(ui->preview_asked, 0, sizeof(ui->preview_asked));
+                ui->previews_outstanding = 0;
+        }
         struct ui_rect list = {c.x, c.y + bh + ui_dp(ui, 20), c.w, c.h - bh - ui_dp(ui, 20)};
         float rh = ui_dp(ui, 260), g = ui_dp(ui, 16);
         int n = app_kiosk_photo_count(ui->kiosk);
@@ -46,7 +62,28 @@ void ui_screen_review(struct ui *ui)
                 if (y + rh < list.y || y > list.y + list.h)
                         continue;
                 ui_fill(ui, (struct ui_rect){list.x, y, list.w, rh}, UI_PANEL);
-                ui_draw_photo(ui, i, (struct ui_rect){list.x + g, y + g, rh * 1.4f, rh - 2 * g}, false);
+                struct ui_rect pr = {list.x + g, y + g, rh * 1.4f, rh - 2 * g};
+                int tw, th;
+                SDL_Texture *t = proofs ? ui_texcache_get(ui->ptex, i, &tw, &th) : NULL;
+                if (t) {
+                        float sa = (float)tw / th, ra = pr.w / pr.h;
+                        SDL_Rect d = {(int)pr.x, (int)pr.y, (int)pr.w, (int)pr.h};
+                        if (sa > ra) {
+                                d.h = (int)(pr.w / sa);
+                                d.y = (int)(pr.y + (pr.h - d.h) / 2);
+                        } else {
+                                d.w = (int)(pr.h * sa);
+                                d.x = (int)(pr.x + (pr.w - d.w) / 2);
+                        }
+                        SDL_RenderCopy(ui->ren, t, NULL, &d);
+                } else {
+                        ui_draw_photo(ui, i, pr, false);
+                        if (proofs && !ui->preview_asked[i] &&
+                            app_kiosk_request_preview(ui->kiosk, i, ui->gamut_warning, tag) == 0) {
+                                ui->preview_asked[i] = 1;
+                                ui->previews_outstanding++;
+                        }
+                }
                 char line[160];
                 snprintf(line, sizeof(line), _("%d x %s"), p.quantity, p.name);
                 float tx = list.x + rh * 1.4f + 2 * g;

@@ -103,8 +103,8 @@ static void inject(struct ui_script *s, Uint64 due, Uint32 type, float x, float 
 bool ui_script_busy(struct ui *ui)
 {
         return (app_kiosk_walk_running(ui->kiosk)) || ui->thumbs_outstanding > 0 ||
-               ui_texcache_queued(ui->tex) > 0 || ui->animating || ui->dirty ||
-               ui->pin_checking;
+               ui_texcache_queued(ui->tex) > 0 || ui_texcache_queued(ui->ptex) > 0 || ui->animating || ui->dirty ||
+               ui->pin_checking || ui->previews_outstanding > 0 || ui->order_pending;
 }
 
 static void fail(struct ui *ui, struct ui_script *s, const char *why)

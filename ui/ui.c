@@ -54,11 +54,16 @@ void ui_start_over(struct ui *ui)
 {
         app_kiosk_session_end(ui->kiosk);
         ui_texcache_clear(ui->tex);
+        ui_texcache_clear(ui->ptex);
+        ui->preview_tag++;
         ui_grid_reset();
         ui->walk_found = 0;
         ui->walk_done = false;
         ui->seconds_left = 0;
         ui->order_code[0] = '\0';
+        ui->order_pending = ui->order_print_now = ui->printed = ui->printer_problem = false;
+        ui->prep_done = ui->prep_total = ui->print_done = ui->print_total = 0;
+        ui->previews_outstanding = 0;
         ui->thumbs_outstanding = 0;
         ui->sel_product = ui->sel_paper = -1;
         memset(&ui->grid_scroll, 0, sizeof(ui->grid_scroll));
@@ -133,8 +138,9 @@ struct ui *ui_new(const struct ui_options *opt, char *err, size_t errlen)
         if (ui_i18n_load() != 0)
                 app_log(APP_LOG_WARNING, "German catalogue not found; English only");
         ui->tex = ui_texcache_new(UI_TEX_BUDGET_BYTES);
+        ui->ptex = ui_texcache_new(UI_PTEX_BUDGET_BYTES);
         ui->wake_event = SDL_RegisterEvents(1);
-        if (!ui->tex || ui->wake_event == (Uint32)-1) {
+        if (!ui->tex || !ui->ptex || ui->wake_event == (Uint32)-1) {
                 snprintf(err, errlen, "out of memory or SDL events");
                 return ui_free(ui);
         }
@@ -142,6 +148,8 @@ struct ui *ui_new(const struct ui_options *opt, char *err, size_t errlen)
         struct app_kiosk_config kc = {
                 .data_dir = opt->data_dir,
                 .prices_path = opt->prices_path,
+                .config_path = opt->config_path,
+                .printer_queue = opt->printer_queue,
                 .staff_pin_path = opt->staff_pin_path,
                 .session_timeout_ms = (int64_t)opt->session_timeout_s * 1000,
         };
@@ -171,6 +179,7 @@ struct ui *ui_free(struct ui *ui)
                 app_bus_set_wakeup(ui->bus, NULL, NULL);
         ui_script_free(ui->script);
         ui_texcache_free(ui->tex);
+        ui_texcache_free(ui->ptex);
         if (ui->ren) {
                 ui_text_done(ui);
                 SDL_DestroyRenderer(ui->ren);
@@ -355,13 +364,35 @@ static void drain_bus(struct ui *ui)
                 case APP_MSG_SESSION_TIMEOUT:
                         ui_start_over(ui);
                         break;
+                case APP_MSG_PREVIEW_READY:
+                        if (ui->previews_outstanding > 0)
+                                ui->previews_outstanding--;
+                        if (m.generation != ui->preview_tag)
+                                break; /* for a paper or warning no longer chosen */
+                        if (m.u.thumb.pixels) {
+                                ui_texcache_offer(ui->ptex, m.u.thumb.index, m.u.thumb.pixels,
+                                                  m.u.thumb.width, m.u.thumb.height,
+                                                  m.u.thumb.stride);
+                                m.u.thumb.pixels = NULL; /* moved */
+                        } else {
+                                ui_texcache_mark_failed(ui->ptex, m.u.thumb.index);
+                        }
+                        break;
                 case APP_MSG_ORDER_PLACED:
                         snprintf(ui->order_code, sizeof(ui->order_code), "%s",
                                  m.u.text ? m.u.text : "");
+                        ui->order_pending = false;
                         break;
                 case APP_MSG_PRINT_PROGRESS:
-                        ui->print_done = m.u.print.done;
-                        ui->print_total = m.u.print.total;
+                        if (m.generation == APP_KIOSK_STAGE_PREPARE) {
+                                ui->prep_done = m.u.print.done;
+                                ui->prep_total = m.u.print.total;
+                        } else {
+                                ui->print_done = m.u.print.done;
+                                ui->print_total = m.u.print.total;
+                                if (m.generation == APP_KIOSK_STAGE_DONE)
+                                        ui->printed = true;
+                        }
                         break;
                 case APP_MSG_PRINTER_PROBLEM:
                         ui->printer_problem = true;
@@ -374,8 +405,16 @@ static void drain_bus(struct ui *ui)
                                 ui->staff_ok = true;
                         break;
                 case APP_MSG_ERROR:
-                        snprintf(ui->message, sizeof(ui->message), "%s",
-                                 _("Something went wrong. Please ask staff."));
+                        if (ui->order_pending) {
+                                ui->order_pending = false;
+                                if (ui->screen == UI_SCREEN_PRINTING)
+                                        ui_go(ui, UI_SCREEN_CHECKOUT);
+                                snprintf(ui->message, sizeof(ui->message), "%s",
+                                         _("The order could not be placed. Please ask staff."));
+                        } else {
+                                snprintf(ui->message, sizeof(ui->message), "%s",
+                                         _("Something went wrong. Please ask staff."));
+                        }
                         break;
                 default:
                         break;
@@ -392,6 +431,7 @@ static void draw_frame(struct ui *ui, float dt)
         ui->animating = false;
         ui->n_hits = 0;
         ui_texcache_upload(ui->tex, ui->ren, UI_TEX_UPLOADS_PER_FRAME);
+        ui_texcache_upload(ui->ptex, ui->ren, 2);
         SDL_SetRenderDrawColor(ui->ren, UI_BG.r, UI_BG.g, UI_BG.b, 255);
         SDL_RenderClear(ui->ren);
         ui->frame_dt = dt;
@@ -540,7 +580,8 @@ int ui_run(struct ui *ui)
         ui->pinch = 1.0f;
         while (!ui->quit) {
                 int timeout = 250; /* session tick and the staff long-press */
-                if (ui->dirty || ui->animating || ui_texcache_queued(ui->tex) > 0) {
+                if (ui->dirty || ui->animating || ui_texcache_queued(ui->tex) > 0 ||
+                    ui_texcache_queued(ui->ptex) > 0) {
                         Uint64 since = SDL_GetTicks64() - last_frame;
                         timeout = since >= 16 ? 0 : (int)(16 - since);
                 }
@@ -573,6 +614,7 @@ int ui_run(struct ui *ui)
                 }
                 Uint64 now = SDL_GetTicks64();
                 bool want = ui->dirty || ui->animating || ui_texcache_queued(ui->tex) > 0 ||
+                            ui_texcache_queued(ui->ptex) > 0 ||
                             ui->screenshot_name[0];
                 if (want && (now - last_frame >= 16 || ui->screenshot_name[0])) {
                         float dt = (float)(now - last_frame) / 1000.0f;

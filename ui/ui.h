@@ -61,6 +61,8 @@ struct ui_options {
         int synthetic;            /* > 0: synthetic photo source of this size (tests, bench) */
         const char *data_dir;
         const char *prices_path;
+        const char *config_path;
+        const char *printer_queue;
         const char *staff_pin_path;
         int session_timeout_s;
 };
@@ -74,6 +76,7 @@ struct ui {
         struct app_bus *bus;
         struct app_kiosk *kiosk;
         struct ui_texcache *tex;
+        struct ui_texcache *ptex; /* soft proofs of the current preview_tag, by photo */
         struct ui_script *script;
 
         int w, h;                 /* output size in px */
@@ -119,7 +122,14 @@ struct ui {
         int64_t thumb_generation;
         int thumbs_outstanding;   /* requested, not yet answered */
         char order_code[32];
+        bool order_pending;       /* placed, code not yet back */
+        bool order_print_now;
+        bool printed;             /* every print of the order came out */
+        int prep_done, prep_total;
         int print_done, print_total;
+        uint64_t preview_tag;     /* key of the current paper + gamut choice */
+        int previews_outstanding;
+        uint8_t preview_asked[APP_KIOSK_MAX_PHOTOS]; /* for preview_tag */
         bool printer_problem;
         char pin[16];
         int pin_result;           /* last APP_MSG_STAFF_PIN result, 1 = none yet */
@@ -200,6 +210,7 @@ void ui_draw_qr(struct ui *ui, const char *text, struct ui_rect r);
 
 /* texcache.c: photo textures, LRU with a byte bound and a per-frame upload budget */
 #define UI_TEX_BUDGET_BYTES (96u << 20) /* GPU/CPU memory for thumbnails */
+#define UI_PTEX_BUDGET_BYTES (64u << 20) /* soft-proof previews (review screen) */
 #define UI_TEX_UPLOADS_PER_FRAME 12     /* keeps a frame under ~4 ms of uploads */
 struct ui_texcache *ui_texcache_new(size_t max_bytes);
 struct ui_texcache *ui_texcache_free(struct ui_texcache *c);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "app/kiosk.h"
+#include "app/prices.h"
 #include "tests/testutil.h"
 
 struct fx {
@@ -54,7 +55,7 @@ static int setup(void **state)
         free(data);
         free(p1);
         free(odd);
-        f->prices = pk_test_strdupf("%s/assets/demo/prices.json", src);
+        f->prices = pk_test_strdupf("%s/assets/prices.ini", src);
         f->bus = app_bus_new(1024);
         struct app_kiosk_config cfg = {.prices_path = f->prices, .thumb_size = 128};
         char err[256];
@@ -168,6 +169,21 @@ static void kiosk_totals_are_integer_minor_units(void **state)
         struct app_kiosk_product prods[APP_KIOSK_MAX_PRODUCTS];
         int n = app_kiosk_products(f->k, prods, APP_KIOSK_MAX_PRODUCTS);
         assert_true(n >= 1);
+        /* every offered product and paper is priced exactly as the price list
+         * that store_order_lock uses */
+        struct app_prices *pl = NULL;
+        assert_int_equal(app_prices_load(f->prices, &pl, NULL), 0);
+        for (int i = 0; i < n && i < APP_KIOSK_MAX_PRODUCTS; i++) {
+                for (int j = 0; j < prods[i].n_papers; j++) {
+                        int64_t unit = -1;
+                        assert_int_equal(app_prices_lookup(pl, prods[i].sku, prods[i].papers[j].id, &unit), 0);
+                        assert_int_equal(unit, prods[i].papers[j].price_minor);
+                }
+        }
+        char cur[4];
+        app_kiosk_currency(f->k, cur);
+        assert_string_equal(cur, app_prices_currency(pl));
+        app_prices_free(pl);
         assert_int_equal(app_kiosk_choose_product(f->k, prods[0].sku, "no-such-paper"), APP_KIOSK_E_NOT_FOUND);
         assert_int_equal(app_kiosk_choose_product(f->k, prods[0].sku, prods[0].papers[0].id), 0);
         assert_int_equal(app_kiosk_set_quantity(f->k, 1, 3), 0);
@@ -192,7 +208,7 @@ static void kiosk_totals_are_integer_minor_units(void **state)
         if (!app_kiosk_has(f->k, APP_KIOSK_HAS_ORDERS))
                 assert_int_equal(app_kiosk_place_order(f->k, false), APP_KIOSK_E_UNAVAILABLE);
         if (!app_kiosk_has(f->k, APP_KIOSK_HAS_PREVIEW))
-                assert_int_equal(app_kiosk_request_preview(f->k, 1, false), APP_KIOSK_E_UNAVAILABLE);
+                assert_int_equal(app_kiosk_request_preview(f->k, 1, false, 1), APP_KIOSK_E_UNAVAILABLE);
         /* start over wipes the session */
         app_kiosk_session_end(f->k);
         assert_int_equal(app_kiosk_photo_count(f->k), 0);
