@@ -43,9 +43,13 @@ rc=$?; set -e
 [ $rc = 1 ] || fail "bad signature exit $rc, want 1"
 "$ctl" --data "$work/k2" sync status | python3 -c 'import json,sys; s=json.load(sys.stdin); assert s["dead"] >= 1, s'
 
-# right key: everything sent, exit 0
+# right key from --config (url, kiosk id, secret file): everything sent, exit 0
+printf '[central]\nsecret = %s\n' "$secret" > "$work/secret.conf"
+chmod 600 "$work/secret.conf"
+printf '[kiosk]\nid = k1\n[central]\nurl = %s\nsecret_file = %s\npoll_interval = 60\n' "$url" "$work/secret.conf" \
+        > "$work/printkiosk.conf"
+"$ctl" --config "$work/printkiosk.conf" --data "$work/k" sync run --once --poll 0 >/dev/null || fail "run --once --config"
 export PK_CENTRAL_URL=$url PK_KIOSK_ID=k1 PK_KIOSK_SECRET=$secret
-"$ctl" --data "$work/k" sync run --once --poll 0 >/dev/null || fail "run --once"
 "$ctl" --data "$work/k" sync status | python3 -c '
 import json, sys
 s = json.load(sys.stdin)
