@@ -928,8 +928,10 @@ static void print_order(struct app_kiosk *k, const char *order_id)
         struct app_print_ctx ctx;
         struct app_print_summary sum;
         memset(&sum, 0, sizeof(sum));
-        if (app_orders_print_ctx(k->orders, "kiosk", &ctx, &oe) < 0 ||
+        if (app_orders_print_ctx(k->orders, "system", &ctx, &oe) < 0 ||
             app_print_order(&ctx, order_id, k->queue, &sum, &oe) < 0) {
+                if (getenv("PK_KIOSK_DEBUG")) /* never customer data: ids and CUPS text */
+                        fprintf(stderr, "printkiosk: print: %s\n", oe.msg);
                 /* CUPS unreachable: the jobs stay pending in the store and
                  * recovery finishes them; the customer needs staff now. */
                 struct app_msg m = {.type = APP_MSG_PRINTER_PROBLEM};

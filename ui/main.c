@@ -145,6 +145,7 @@ int main(int argc, char **argv)
                         opt.data_dir = data;
                 }
                 if (!opt.staff_pin_path) {
+                        (void)mkdir(opt.data_dir, 0700); /* --data may not exist yet */
                         snprintf(pin_path, sizeof(pin_path), "%s/staff-pin", opt.data_dir);
                         if (access(pin_path, F_OK) != 0 && app_staff_pin_write_hash(pin_path, "1234") != 0)
                                 fprintf(stderr, "printkiosk: cannot write the demo staff PIN\n");

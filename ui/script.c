@@ -8,6 +8,7 @@
  *                             uploaded and no fling runs (gives up after 30 s)
  *   wait-screen NAME          until that screen shows (10 s)
  *   tap ID                    tap the centre of the widget drawn with id ID (5 s to appear)
+ *   wait-id ID                until a widget with id ID is drawn (120 s: printing)
  *   tap-at FX FY              tap at fractions of the window
  *   drag FX1 FY1 FX2 FY2 MS   finger drag over MS ms (motion every 16 ms), then release
  *   hold FX FY MS             press, hold, release
@@ -189,6 +190,12 @@ int ui_script_step(struct ui *ui, struct ui_script *s)
                         if (!a[0] || strcmp(ui_screen_name(ui->screen), a[0]) != 0 || ui->dirty) {
                                 if (elapsed > 10000)
                                         return fail(ui, s, "screen did not appear"), 0;
+                                return -1;
+                        }
+                } else if (strcmp(cmd, "wait-id") == 0) {
+                        if (!a[0] || ui->dirty || !find_hit(ui, a[0])) {
+                                if (elapsed > 120000)
+                                        return fail(ui, s, "widget did not appear"), 0;
                                 return -1;
                         }
                 } else if (strcmp(cmd, "tap") == 0) {
