@@ -75,7 +75,8 @@ for name in "${targets[@]}"; do
         done
         rm -rf "$tmp"
     fi
-    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{s+=$2} END {print s+0}')
+    # -fork mode prints "#EXECS: cov: ..." progress lines, not final stats.
+    execs=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}')
     ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | awk '{print $2}')
     ncorp=$(find "$work" -type f | wc -l)
