@@ -95,6 +95,18 @@ int app_orders_open(const char *data_dir, const char *config_path, struct app_or
                 rc = store_err(err, "opening store", rc, &se);
                 goto fail;
         }
+        /* A configured kiosk stamps its identity on the orders it locks
+         * (store_order_json reads the "kiosk_id"/"store_id" settings). */
+        if (config_path) {
+                rc = store_kv_set(o->store, STORE_KV_SETTINGS, "kiosk_id", o->cfg.kiosk_id, &se);
+                if (rc == 0 && o->cfg.store_id[0])
+                        rc = store_kv_set(o->store, STORE_KV_SETTINGS, "store_id", o->cfg.store_id,
+                                          &se);
+                if (rc < 0) {
+                        rc = store_err(err, "kiosk identity", rc, &se);
+                        goto fail;
+                }
+        }
         /* Shipped data: the configured share dir when installed, else the tree. */
         cat = readable(o->cfg.catalogue) ? o->cfg.catalogue : app_default_catalogue();
         rc = img_catalogue_load(cat, &o->catalogue, &ie);

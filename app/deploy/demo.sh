@@ -68,12 +68,14 @@ done
 central_url=http://127.0.0.1:$(cat "$demo/central.port")
 
 mkdir -p -m 700 "$demo/data"
+# The kiosk's identity, stamped on every order it locks (central checks it).
+printf '[kiosk]\nid = %s\nstore = demo-store\n' "$kiosk_id" > "$demo/printkiosk.conf"
 echo "demo: starting the sync worker against $central_url"
 PK_CENTRAL_URL=$central_url PK_KIOSK_ID=$kiosk_id PK_KIOSK_SECRET=$secret \
-        "$build/app/printkioskctl" --data "$demo/data" sync run >"$demo/sync.log" 2>&1 &
+        "$build/app/printkioskctl" --data "$demo/data" sync run --poll 2 >"$demo/sync.log" 2>&1 &
 sync_pid=$!
 
 echo "demo: starting the kiosk (staff PIN 1234; Esc or closing the window quits)"
 rc=0
-"$build/ui/printkiosk" --demo --data "$demo/data" --printer pk1 "$@" || rc=$?
+"$build/ui/printkiosk" --demo --config "$demo/printkiosk.conf" --data "$demo/data" --printer pk1 "$@" || rc=$?
 exit "$rc"
