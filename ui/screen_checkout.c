@@ -57,6 +57,10 @@ void ui_screen_checkout(struct ui *ui)
                 ui->message[0] = '\0';
                 if (now_tapped)
                         ui_go(ui, UI_SCREEN_PRINTING);
+        } else if (r == APP_KIOSK_E_UNAVAILABLE && now_tapped &&
+                   app_kiosk_has(ui->kiosk, APP_KIOSK_HAS_ORDERS)) {
+                snprintf(ui->message, sizeof(ui->message), "%s",
+                         _("Printing here is not available right now. Choose Collect later, or ask staff."));
         } else if (r == APP_KIOSK_E_UNAVAILABLE) {
                 snprintf(ui->message, sizeof(ui->message), "%s",
                          _("Ordering is not available on this kiosk yet. Your photos were not sent anywhere. Please ask staff."));
