@@ -6,7 +6,7 @@
 #                  [--mirror URL] [--keys DIR] [--bundle] [--unhealthy]
 #
 # Tools (Debian 12): mmdebstrap, systemd-repart (systemd 252), dosfstools,
-# e2fsprogs, rauc, openssl, zstd. Runs as root (mmdebstrap into a folder,
+# e2fsprogs, rauc, openssl, zstd (app/deploy/image/packages.txt). Runs as root (mmdebstrap into a folder,
 # systemd-repart formats through loop devices).
 #
 # Result in DIR:
