@@ -45,6 +45,14 @@ for fault in media-empty; do
                and ([.outbox[].type] | index("failed") != null)' "$tmp/show.json" > /dev/null ||
                 fail "$fault: $(cat "$tmp/show.json")"
         rm -f "$pdir/fault"
+        # Staff retry once the printer says the paper is back (CUPS updates the
+        # queue's reasons a little after the printer: slow under load).
+        for _ in $(seq 1 150); do
+                "$ctl" printers | jq -e --arg q "$q" --arg f "$fault" \
+                        'select(.name == $q) | [.reasons[] | select(startswith($f))] | length == 0' \
+                        > /dev/null && break
+                sleep 0.2
+        done
         "$ctl" --data "$data" print "$code" --printer "$q" --wait --timeout 60 > /dev/null ||
                 fail "$fault: retry exit $?"
         "$ctl" --data "$data" order show "$code" > "$tmp/show.json"
