@@ -940,17 +940,19 @@ static void print_order(struct app_kiosk *k, const char *order_id)
                 return;
         }
         int64_t start = app_kiosk_now_ms();
-        bool problem = false;
         for (;;) {
                 if (sum.state == ORDER_PRINTED) {
                         post_progress(k, APP_KIOSK_STAGE_DONE, sum.items, sum.items);
                         return;
                 }
-                if ((sum.waiting > 0 || sum.state == ORDER_FAILED) && !problem) {
-                        problem = true;
+                if (sum.waiting > 0 || sum.state == ORDER_FAILED) {
+                        /* Staff take it from here (the job is held, not
+                         * cancelled; `print` or the next start's recovery
+                         * follows it): free the thread for the next customer. */
                         struct app_msg m = {.type = APP_MSG_PRINTER_PROBLEM};
                         m.u.text = (char *)"printer-needs-staff";
                         (void)app_bus_post(k->bus, &m);
+                        return;
                 }
                 if (sum.state != ORDER_PRINTING)
                         return; /* failed: staff take it from the store */
