@@ -24,7 +24,7 @@ bin=$build/ui/printkiosk
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pk-bench-ui.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 export SDL_VIDEODRIVER=dummy SDL_RENDER_DRIVER=software TMPDIR=$tmp
-prices=$(cd "$(dirname "$0")/../.." && pwd)/assets/demo/prices.json
+prices=$(cd "$(dirname "$0")/../.." && pwd)/assets/prices.ini
 median() { sort -g | awk '{a[NR]=$1} END{ if (NR==0) print "n/a"; else if (NR%2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2 }'; }
 j() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=d
 for k in sys.argv[2].split("."): v=v[k]
