@@ -22,7 +22,7 @@ if [ ! -x "$build/app/printkioskctl" ]; then
         cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2
         cmake --build "$build" -j"$(nproc)" >&2
 fi
-export PK_CTL=$build/app/printkioskctl
+export PK_CTL=$build/app/printkioskctl PK_CORPUS=$corpus
 echo "# PrintKiosk benchmarks — $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
 echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)."
