@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/watchdog.h"
 #include "app/log.h"
 #include "ui/ui.h"
 
@@ -623,7 +624,11 @@ int ui_run(struct ui *ui)
                         ui->dirty = false;
                         draw_frame(ui, dt);
                         last_frame = now;
+                        app_watchdog_ready(); /* first frame: the attract screen is up */
                 }
+                /* Only this loop pings: a stalled UI thread means no pings and
+                 * systemd restarts the kiosk (app/watchdog.h). */
+                app_watchdog_ping(now * 1000);
         }
         write_stats(ui);
         return ui->exit_code;
