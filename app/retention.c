@@ -7,7 +7,6 @@
 
 #include "sync/fsutil.h"
 #include "sync/store.h"
-#include "sync/store_internal.h" /* store_audit_insert: see audit_purge() */
 
 #include <dirent.h>
 #include <errno.h>
@@ -109,11 +108,7 @@ static bool path_inside(const char *data_root, const char *path, bool *ret_gone)
         return strncmp(real, data_root, n) == 0 && (real[n] == '/' || real[n] == '\0');
 }
 
-/* One audit row per purged order. sync/ exposes no public way to add an audit
- * row, and its CHECK allows only kinds transition/insert/reprint, so this is a
- * "transition" from the order's state to the same state by "system" with the
- * purge in the reason (the same shape as a reprint row). Asked of the store's
- * owner: store_audit_add() and a kind "purge" (additive migration). */
+/* One audit row per purged order (store_audit_note: no state change). */
 static int audit_purge(struct store *s, const struct store_order_summary *o, int days,
                        int64_t photos, int64_t masters, struct store_errbuf *err)
 {
@@ -121,8 +116,7 @@ static int audit_purge(struct store *s, const struct store_order_summary *o, int
         snprintf(reason, sizeof reason,
                  "retention purge: %lld photo(s), %lld master(s) removed after %d day(s)",
                  (long long)photos, (long long)masters, days);
-        const char *st = store_order_state_name(o->state);
-        return store_audit_insert(s, o->id, "transition", st, st, "system", reason, err);
+        return store_audit_note(s, o->id, "system", reason, err);
 }
 
 static int purge_order(struct store *s, const char *data_root, const struct scan *sc,

@@ -1394,6 +1394,21 @@ int store_audit_insert(struct store *s, const char *order_id, const char *kind, 
         return store_step_done(s, st, err, "insert audit");
 }
 
+int store_audit_note(struct store *s, const char *order_id, const char *actor, const char *reason,
+                     struct store_errbuf *err)
+{
+        if (!order_id || !reason || !reason[0] || !store_actor_valid(actor))
+                return store_fail(err, STORE_E_INVALID, "audit note needs an order, an actor and a reason");
+        struct store_order *o = NULL;
+        int r = store_order_get(s, order_id, &o, err);
+        if (r < 0)
+                return r;
+        const char *st = store_order_state_name(o->state);
+        r = store_audit_insert(s, order_id, "transition", st, st, actor, reason, err);
+        store_order_free(o);
+        return r;
+}
+
 int store_audit_list(struct store *s, const char *order_id, struct store_audit **ret,
                      size_t *ret_n, struct store_errbuf *err)
 {

@@ -248,6 +248,14 @@ struct store_audit {
         char to[16];
         char reason[256];
 };
+/* Record something that happened to an order without changing its state (e.g.
+ * the retention purge of its files): one audit row, kind "transition" with
+ * from = to = the order's current state, so the audit trail's shape stays the
+ * one the schema allows. actor as store_order_transition; reason must not be
+ * empty and must hold no customer data. Errors: STORE_E_NOT_FOUND,
+ * STORE_E_INVALID, STORE_E_IO. */
+int store_audit_note(struct store *s, const char *order_id, const char *actor, const char *reason,
+                     struct store_errbuf *err);
 /* Audit rows of one order, oldest first. (transfer full: free() the array) */
 int store_audit_list(struct store *s, const char *order_id, struct store_audit **ret,
                      size_t *ret_n, struct store_errbuf *err);
