@@ -395,15 +395,9 @@ int store_outbox_list(struct store *s, const char *order_id, struct store_outbox
         size_t n = 0, cap = 0;
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                if (n == cap) {
-                        size_t ncap = cap ? cap * 2 : 8;
-                        struct store_outbox_row *nr = realloc(rows, ncap * sizeof(*nr));
-                        if (!nr) {
-                                rc = SQLITE_NOMEM;
-                                break;
-                        }
-                        rows = nr;
-                        cap = ncap;
+                if (store_grow((void **)&rows, &cap, n, sizeof(*rows)) < 0) {
+                        rc = SQLITE_NOMEM;
+                        break;
                 }
                 r = read_row(st, &rows[n], err);
                 if (r < 0) {

@@ -913,15 +913,9 @@ static int order_load(struct store *s, sqlite3_stmt *st, struct store_order **re
         while ((rc = sqlite3_step(it)) == SQLITE_ROW) {
                 if (o->n_items >= STORE_MAX_ITEMS)
                         break;
-                if (o->n_items == cap) {
-                        size_t ncap = cap ? cap * 2 : 8;
-                        struct store_item *ni = realloc(o->items, ncap * sizeof(*ni));
-                        if (!ni) {
-                                store_order_free(o);
-                                return store_fail(err, STORE_E_IO, "out of memory");
-                        }
-                        o->items = ni;
-                        cap = ncap;
+                if (store_grow((void **)&o->items, &cap, o->n_items, sizeof(*o->items)) < 0) {
+                        store_order_free(o);
+                        return store_fail(err, STORE_E_IO, "out of memory");
                 }
                 struct store_item *x = &o->items[o->n_items];
                 memset(x, 0, sizeof(*x));
@@ -1372,6 +1366,21 @@ out:
         return r;
 }
 
+int store_grow(void **rows, size_t *cap, size_t n, size_t elem)
+{
+        if (n < *cap)
+                return 0;
+        size_t ncap = *cap ? *cap * 2 : 8;
+        if (ncap > SIZE_MAX / elem)
+                return -1;
+        void *nr = realloc(*rows, ncap * elem);
+        if (!nr)
+                return -1;
+        *rows = nr;
+        *cap = ncap;
+        return 0;
+}
+
 /* ---- audit -------------------------------------------------------------------------- */
 
 int store_audit_insert(struct store *s, const char *order_id, const char *kind, const char *from,
@@ -1423,15 +1432,9 @@ int store_audit_list(struct store *s, const char *order_id, struct store_audit *
         size_t n = 0, cap = 0;
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                if (n == cap) {
-                        size_t ncap = cap ? cap * 2 : 8;
-                        struct store_audit *nr = realloc(rows, ncap * sizeof(*nr));
-                        if (!nr) {
-                                rc = SQLITE_NOMEM;
-                                break;
-                        }
-                        rows = nr;
-                        cap = ncap;
+                if (store_grow((void **)&rows, &cap, n, sizeof(*rows)) < 0) {
+                        rc = SQLITE_NOMEM;
+                        break;
                 }
                 struct store_audit *x = &rows[n++];
                 memset(x, 0, sizeof(*x));
@@ -1676,15 +1679,9 @@ int store_job_list(struct store *s, const char *order_id, bool open_only, struct
         size_t n = 0, cap = 0;
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                if (n == cap) {
-                        size_t ncap = cap ? cap * 2 : 8;
-                        struct store_job *nr = realloc(rows, ncap * sizeof(*nr));
-                        if (!nr) {
-                                rc = SQLITE_NOMEM;
-                                break;
-                        }
-                        rows = nr;
-                        cap = ncap;
+                if (store_grow((void **)&rows, &cap, n, sizeof(*rows)) < 0) {
+                        rc = SQLITE_NOMEM;
+                        break;
                 }
                 job_row(st, &rows[n++]);
         }

@@ -63,6 +63,10 @@ int store_order_apply(struct store *s, const char *order_id, enum order_state fr
                       enum order_state to, const char *actor, const char *reason,
                       struct store_errbuf *err);
 /* Insert one audit row. from may be NULL. */
+/* Make room for element n of a malloc'd array of `elem`-byte elements with
+ * capacity *cap (doubling from 8): 0, or -1 on overflow / out of memory (the
+ * array is left as it was). */
+int store_grow(void **rows, size_t *cap, size_t n, size_t elem);
 int store_audit_insert(struct store *s, const char *order_id, const char *kind, const char *from,
                        const char *to, const char *actor, const char *reason,
                        struct store_errbuf *err);
