@@ -179,7 +179,7 @@ static int sandbox(void)
         /* abort() signals itself: only its own thread group. */
         if (rc == 0)
                 rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-                                      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+                                      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0));
         /* No network, no new programs, no debugging of others: kill. */
         static const int kill_list[] = {
                 SCMP_SYS(socket), SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(listen),

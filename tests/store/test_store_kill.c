@@ -88,7 +88,7 @@ static const char *event_for_audit(const struct store_audit *a)
                 return "reprinted";
         if (strcmp(a->kind, "insert") == 0)
                 return "accepted";
-        enum order_state from, to;
+        enum order_state from = ORDER_DRAFT, to = ORDER_DRAFT;
         if (store_order_state_parse(a->from, &from) < 0 || store_order_state_parse(a->to, &to) < 0)
                 fail_msg("audit row with unknown states %s -> %s", a->from, a->to);
         return store_order_transition_event(from, to);
