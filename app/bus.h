@@ -39,6 +39,8 @@ enum app_msg_type {
         APP_MSG_SESSION_TIMEOUT, /* session ended for inactivity */
         APP_MSG_ERROR,           /* u.error: code + keyword for the UI to translate */
         APP_MSG_STAFF_PIN,       /* u.pin: result of a staff PIN check */
+        APP_MSG_STAFFDESK,       /* u.desk: an app/staffdesk command finished
+                                    (generation = its request id) */
         _APP_MSG_MAX,
 };
 
@@ -59,6 +61,7 @@ struct app_msg {
                 struct { int seconds_left; } session;
                 struct { int code; char *keyword; } error; /* keyword: owned */
                 struct { int result; int64_t wait_ms; } pin;
+                struct { int op; int result; int64_t wait_ms; } desk; /* app/staffdesk.h */
                 char *text;                                  /* owned */
         } u;
 };
