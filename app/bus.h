@@ -41,6 +41,11 @@ enum app_msg_type {
         APP_MSG_STAFF_PIN,       /* u.pin: result of a staff PIN check */
         APP_MSG_STAFFDESK,       /* u.desk: an app/staffdesk command finished
                                     (generation = its request id) */
+        APP_MSG_SOURCE_ARRIVED,  /* app/kiosk: a stick or card arrived or came back
+                                    (generation = the kiosk's source serial) */
+        APP_MSG_SOURCE_REMOVED,  /* app/kiosk: the session's stick or card was pulled out */
+        APP_MSG_PHOTO_STATE,     /* app/kiosk: u.thumb.index's state changed (copied,
+                                    reinsert to continue, can't be read) */
         _APP_MSG_MAX,
 };
 
