@@ -4,6 +4,18 @@
 #
 #   build-image.sh --deb printkiosk_*.deb --out DIR [--version N] [--test]
 #                  [--mirror URL] [--keys DIR] [--bundle] [--unhealthy]
+#                  [--cache DIR]
+#
+# Two stages, so a fix to anything after the Debian packages costs minutes,
+# not the ~30 min of a 2-core mmdebstrap run:
+#   base root  mmdebstrap of the Debian packages, including the .deb's own
+#              Depends (read from the .deb), but not the .deb itself. With
+#              --cache DIR it is kept as DIR/base-KEY.tar (KEY = hash of the
+#              package list, the mirror and the mmdebstrap version) and the
+#              downloaded .debs as DIR/apt (a new package list downloads only
+#              what is new).
+#   kiosk root the base root + `dpkg -i` of the .deb, the rootfs/ overlay,
+#              customize.sh, then --version/--unhealthy: rebuilt every run.
 #
 # Tools (Debian 12): mmdebstrap, systemd-repart (systemd 252), dosfstools,
 # e2fsprogs, rauc, openssl, zstd (app/deploy/image/packages.txt). Runs as root (mmdebstrap into a folder,
@@ -23,7 +35,7 @@
 # root whose health check fails (to prove rollback).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-deb= out= version=1 test=0 bundle=0 unhealthy=0 keys=
+deb= out= version=1 test=0 bundle=0 unhealthy=0 keys= cache=
 mirror=http://deb.debian.org/debian
 while [ $# -gt 0 ]; do
         case $1 in
@@ -32,17 +44,24 @@ while [ $# -gt 0 ]; do
         --version) version=$2; shift 2 ;;
         --mirror) mirror=$2; shift 2 ;;
         --keys) keys=$(realpath "$2"); shift 2 ;;
+        --cache) mkdir -p "$2"; cache=$(realpath "$2"); shift 2 ;;
         --test) test=1; shift ;;
         --bundle) bundle=1; shift ;;
         --unhealthy) unhealthy=1; shift ;;
-        *) echo "usage: $0 --deb FILE --out DIR [--version N] [--test] [--bundle] [--unhealthy] [--keys DIR] [--mirror URL]" >&2; exit 2 ;;
+        *) echo "usage: $0 --deb FILE --out DIR [--version N] [--test] [--bundle] [--unhealthy] [--keys DIR] [--mirror URL] [--cache DIR]" >&2; exit 2 ;;
         esac
 done
 [ -n "$deb" ] && [ -n "$out" ] || { echo "--deb and --out are required" >&2; exit 2; }
 case $version in ''|*[!0-9]*) echo "--version must be a number" >&2; exit 2 ;; esac
 mkdir -p "$out"; out=$(realpath "$out")
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/pk-image.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+mounts=()
+cleanup() {
+        local m i
+        for (( i=${#mounts[@]}-1; i>=0; i-- )); do m=${mounts[$i]}; umount -l "$m" 2>/dev/null || true; done
+        rm -rf "$work"
+}
+trap cleanup EXIT
 t0=$(date +%s)
 log() { echo "[$(( $(date +%s) - t0 ))s] $*"; }
 
@@ -66,23 +85,61 @@ pkgs=(systemd systemd-sysv systemd-boot udev dbus linux-image-amd64 initramfs-to
       cups cups-filters cups-ipp-utils printer-driver-gutenprint ipp-usb avahi-daemon
       libnss-mdns fonts-dejavu-core fonts-noto-core cage network-manager rauc
       openssh-server ca-certificates)
-log "mmdebstrap (bookworm, ${#pkgs[@]} packages + printkiosk)"
-cp "$deb" "$work/printkiosk.deb"
+# The .deb's runtime dependencies go into the base root, so the kiosk
+# package itself installs offline with dpkg -i in the second stage.
+mapfile -t debdeps < <(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/[[:space:]]//g' | grep -v '^$')
+mapfile -t all < <(printf '%s\n' "${pkgs[@]}" "${debdeps[@]}" | sort -u)
+key=$(printf '%s\n' "${all[@]}" "$mirror" "$(dpkg-query -W -f '${Version}' mmdebstrap)" | sha256sum | cut -c1-16)
+base=$work/base.tar
+[ -n "$cache" ] && base=$cache/base-$key.tar
+if [ -s "$base" ]; then
+        log "base root from cache: $base"
+else
+        log "mmdebstrap (bookworm, ${#all[@]} packages)"
+        cachehooks=()
+        if [ -n "$cache" ]; then
+                # mmdebstrap(1)'s apt cache recipe: essential .debs are kept
+                # (essential/unlink skipped) and synced back out at the end.
+                mkdir -p "$cache/apt"
+                cachehooks=(--skip=essential/unlink
+                        --setup-hook='mkdir -p "$1"/var/cache/apt/archives/'
+                        --setup-hook="sync-in $cache/apt /var/cache/apt/archives/"
+                        --customize-hook="sync-out /var/cache/apt/archives $cache/apt")
+        fi
+        mmdebstrap --variant=important --components=main --include="$(IFS=,; echo "${all[*]}")" \
+                --aptopt='Acquire::Retries "3"' --dpkgopt='path-exclude=/usr/share/doc/*' \
+                --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+                --format=tar "${cachehooks[@]}" bookworm "$work/base.tar.part" "$mirror"
+        mv "$work/base.tar.part" "$base"
+        log "base root: $(stat -c %s "$base") bytes of tar"
+fi
+
 tar -C "$here/rootfs" -cf "$work/overlay.tar" .
 cp "$keys/ca.cert.pem" "$work/keyring.pem"
-echo "$test $unhealthy $version" > "$work/flags"
-mmdebstrap --variant=important --components=main --include="$(IFS=,; echo "${pkgs[*]}")" \
-        --aptopt='Acquire::Retries "3"' --dpkgopt='path-exclude=/usr/share/doc/*' \
-        --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-        --customize-hook="upload $work/printkiosk.deb /tmp/printkiosk.deb" \
-        --customize-hook='chroot "$1" apt-get install -y --no-install-recommends /tmp/printkiosk.deb' \
-        --customize-hook='rm -f "$1/tmp/printkiosk.deb"' \
-        --customize-hook="tar-in $work/overlay.tar /" \
-        --customize-hook="upload $work/keyring.pem /etc/rauc/keyring.pem" \
-        --customize-hook="upload $here/customize.sh /tmp/customize.sh" \
-        --customize-hook="upload $work/flags /tmp/flags" \
-        --customize-hook='chroot "$1" sh /tmp/customize.sh' \
-        bookworm "$work/rootfs" "$mirror"
+
+# Kiosk root: base + the .deb + overlay + customize.sh, in a chroot with
+# /proc and /dev (the package's postinst runs systemd-sysusers/-tmpfiles).
+root=$work/rootfs
+mkdir -p "$root"
+tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -xpf "$base"
+for m in proc dev; do
+        mount --bind "/$m" "$root/$m"; mounts+=("$root/$m")
+done
+cp "$deb" "$root/tmp/printkiosk.deb"
+chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+        dpkg -i /tmp/printkiosk.deb
+rm -f "$root/tmp/printkiosk.deb"
+tar -C "$root" --no-same-owner -xf "$work/overlay.tar"
+cp "$work/keyring.pem" "$root/etc/rauc/keyring.pem"
+cp "$here/customize.sh" "$root/tmp/customize.sh"
+echo "$test" > "$root/tmp/flags"
+chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin sh /tmp/customize.sh
+for (( i=${#mounts[@]}-1; i>=0; i-- )); do umount "${mounts[$i]}"; done
+mounts=()
+# Per-build variant (cheap, so --unhealthy needs no second package run).
+echo "printkiosk-$version" > "$root/etc/printkiosk-release"
+rm -f "$root/usr/lib/printkiosk/force-unhealthy"
+[ "$unhealthy" = 1 ] && touch "$root/usr/lib/printkiosk/force-unhealthy"
 log "root file system: $(du -sh "$work/rootfs" | cut -f1)"
 
 # 3. The ESP: systemd-boot, slot A's kernel and a blessed entry for it.
@@ -90,8 +147,12 @@ esp=$work/esp
 mkdir -p "$esp/EFI/BOOT" "$esp/EFI/systemd" "$esp/loader/entries" "$esp/a" "$esp/b"
 cp "$work/rootfs/usr/lib/systemd/boot/efi/systemd-bootx64.efi" "$esp/EFI/BOOT/BOOTX64.EFI"
 cp "$work/rootfs/usr/lib/systemd/boot/efi/systemd-bootx64.efi" "$esp/EFI/systemd/"
-cp -L "$work/rootfs/vmlinuz" "$esp/a/vmlinuz"
-cp -L "$work/rootfs/initrd.img" "$esp/a/initrd.img"
+# The kernel package's /vmlinuz links are not made in a chroot without
+# /etc/kernel-img.conf; take the one installed kernel from /boot.
+kver=$(ls "$root/boot" | sed -n 's/^vmlinuz-//p' | sort -V | tail -n1)
+[ -n "$kver" ] && [ -e "$root/boot/initrd.img-$kver" ] || { echo "no kernel/initrd in the root" >&2; exit 1; }
+cp "$root/boot/vmlinuz-$kver" "$esp/a/vmlinuz"
+cp "$root/boot/initrd.img-$kver" "$esp/a/initrd.img"
 printf 'timeout 0\neditor no\nauto-entries no\nauto-firmware no\nconsole-mode keep\n' > "$esp/loader/loader.conf"
 cat > "$esp/loader/entries/printkiosk-a.conf" <<ENTRY
 title PrintKiosk (a)

@@ -2,7 +2,7 @@
 # Runs inside the new root (mmdebstrap customize hook): enable the kiosk,
 # lock the console, seed the data partition, optional test pieces.
 set -eu
-read test unhealthy version < /tmp/flags
+read test < /tmp/flags
 rm -f /tmp/flags /tmp/customize.sh
 systemctl enable printkiosk.service printkiosk-sync.service printkiosk-retention.timer \
         printkiosk-health.service printkiosk-data-init.service NetworkManager.service cups.service
@@ -21,8 +21,6 @@ store = store-image
 [retention]
 days = 30
 CONF
-echo "printkiosk-$version" > /etc/printkiosk-release
-[ "$unhealthy" = 1 ] && touch /usr/lib/printkiosk/force-unhealthy
 if [ "$test" = 1 ]; then
         cat > /usr/lib/systemd/system/printkiosk-selftest.service <<UNIT
 [Unit]
