@@ -108,7 +108,7 @@ static int set_job_state(const struct app_print_ctx *ctx, struct store_job *j,
                 return store_err(err, "job state", rc, &se);
         j->state = to;
         if (reason)
-                snprintf(j->reason, sizeof j->reason, "%s", reason);
+                snprintf(j->reason, sizeof j->reason, "%.*s", (int)sizeof j->reason - 1, reason);
         return 0;
 }
 

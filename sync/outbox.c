@@ -192,11 +192,11 @@ int store_outbox_get(struct store *s, int64_t id, struct store_outbox_row *ret,
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, id);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return store_fail(err, STORE_E_NOT_FOUND, "no outbox row %lld", (long long)id);
-        if (rc != SQLITE_ROW)
-                return store_sqlite_fail(s, rc, err, "read outbox row");
+        char key[24];
+        snprintf(key, sizeof(key), "%lld", (long long)id);
+        r = store_step_row(s, st, err, "outbox row", key);
+        if (r < 0)
+                return r;
         struct store_outbox_row x;
         r = read_row(st, &x, err);
         if (r < 0)

@@ -119,6 +119,20 @@ int store_step_done(struct store *s, sqlite3_stmt *st, struct store_errbuf *err,
         return 0;
 }
 
+int store_step_row(struct store *s, sqlite3_stmt *st, struct store_errbuf *err, const char *what,
+                   const char *key)
+{
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return store_fail(err, STORE_E_NOT_FOUND, "no %s %.64s", what, key ? key : "");
+        if (rc != SQLITE_ROW) {
+                char buf[64];
+                snprintf(buf, sizeof(buf), "read %s", what);
+                return store_sqlite_fail(s, rc, err, buf);
+        }
+        return 0;
+}
+
 void store_format_time(int64_t ms, char buf[32])
 {
         time_t t = (time_t)(ms / 1000);
@@ -428,11 +442,9 @@ int store_asset_get(struct store *s, const char *sha256, struct store_asset *ret
         if (r < 0)
                 return r;
         store_bind_text(st, 1, sha256);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return store_fail(err, STORE_E_NOT_FOUND, "no asset %.12s…", sha256 ? sha256 : "");
-        if (rc != SQLITE_ROW)
-                return store_sqlite_fail(s, rc, err, "read asset");
+        r = store_step_row(s, st, err, "asset", sha256);
+        if (r < 0)
+                return r;
         struct store_asset a = { 0 };
         store_col_text(st, 0, a.sha256, sizeof(a.sha256));
         a.size = sqlite3_column_int64(st, 1);
@@ -494,11 +506,9 @@ int store_order_state_get(struct store *s, const char *order_id, enum order_stat
         if (r < 0)
                 return r;
         store_bind_text(st, 1, order_id);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return store_fail(err, STORE_E_NOT_FOUND, "no order %s", order_id);
-        if (rc != SQLITE_ROW)
-                return store_sqlite_fail(s, rc, err, "read order state");
+        r = store_step_row(s, st, err, "order", order_id);
+        if (r < 0)
+                return r;
         enum order_state state;
         if (store_order_state_parse((const char *)sqlite3_column_text(st, 0), &state) < 0)
                 return store_fail(err, STORE_E_CORRUPT, "order %s has an unknown state", order_id);
@@ -867,11 +877,9 @@ struct store_order *store_order_free(struct store_order *o)
 static int order_load(struct store *s, sqlite3_stmt *st, struct store_order **ret,
                       struct store_errbuf *err, const char *key)
 {
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return store_fail(err, STORE_E_NOT_FOUND, "no order %s", key);
-        if (rc != SQLITE_ROW)
-                return store_sqlite_fail(s, rc, err, "read order");
+        int r = store_step_row(s, st, err, "order", key);
+        if (r < 0)
+                return r;
         struct store_order *o = calloc(1, sizeof(*o));
         if (!o)
                 return store_fail(err, STORE_E_IO, "out of memory");
@@ -893,23 +901,24 @@ static int order_load(struct store *s, sqlite3_stmt *st, struct store_order **re
         sqlite3_reset(st);
 
         _cleanup_reset_ sqlite3_stmt *it = NULL;
-        int r = store_stmt(s,
-                           "SELECT i.id, coalesce(i.asset_sha256, ''), "
-                           "  coalesce(nullif(i.asset_remote_id, ''), a.remote_id, ''), "
-                           "  i.sku, i.paper, i.quantity, i.crop_x, i.crop_y, i.crop_w, i.crop_h, "
-                           "  i.rotate, i.border, i.unit_price_minor, coalesce(i.master_sha256, ''), "
-                           "  coalesce(nullif(i.master_remote_id, ''), m.remote_id, ''), "
-                           "  coalesce(m.path, ''), i.transform_json "
-                           "FROM order_items i LEFT JOIN assets a ON a.sha256 = i.asset_sha256 "
-                           "  LEFT JOIN assets m ON m.sha256 = i.master_sha256 "
-                           "WHERE i.order_id = ? ORDER BY i.pos",
-                           &it, err);
+        r = store_stmt(s,
+                       "SELECT i.id, coalesce(i.asset_sha256, ''), "
+                       "  coalesce(nullif(i.asset_remote_id, ''), a.remote_id, ''), "
+                       "  i.sku, i.paper, i.quantity, i.crop_x, i.crop_y, i.crop_w, i.crop_h, "
+                       "  i.rotate, i.border, i.unit_price_minor, coalesce(i.master_sha256, ''), "
+                       "  coalesce(nullif(i.master_remote_id, ''), m.remote_id, ''), "
+                       "  coalesce(m.path, ''), i.transform_json "
+                       "FROM order_items i LEFT JOIN assets a ON a.sha256 = i.asset_sha256 "
+                       "  LEFT JOIN assets m ON m.sha256 = i.master_sha256 "
+                       "WHERE i.order_id = ? ORDER BY i.pos",
+                       &it, err);
         if (r < 0) {
                 store_order_free(o);
                 return r;
         }
         store_bind_text(it, 1, o->id);
         size_t cap = 0;
+        int rc;
         while ((rc = sqlite3_step(it)) == SQLITE_ROW) {
                 if (o->n_items >= STORE_MAX_ITEMS)
                         break;
@@ -1512,11 +1521,9 @@ static int job_insert(struct store *s, const char *item_id, const char *queue, i
                 if (r < 0)
                         return r;
                 store_bind_text(st, 1, item_id);
-                int rc = sqlite3_step(st);
-                if (rc == SQLITE_DONE)
-                        return store_fail(err, STORE_E_NOT_FOUND, "no item %s", item_id ? item_id : "");
-                if (rc != SQLITE_ROW)
-                        return store_sqlite_fail(s, rc, err, "read item");
+                r = store_step_row(s, st, err, "item", item_id);
+                if (r < 0)
+                        return r;
                 store_col_text(st, 0, order_id, sizeof(order_id));
                 attempt = sqlite3_column_int(st, 1) + 1;
         }
@@ -1617,11 +1624,9 @@ int store_job_get(struct store *s, const char *job_id, struct store_job *ret,
         if (r < 0)
                 return r;
         store_bind_text(st, 1, job_id);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return store_fail(err, STORE_E_NOT_FOUND, "no print job %s", job_id ? job_id : "");
-        if (rc != SQLITE_ROW)
-                return store_sqlite_fail(s, rc, err, "read print job");
+        r = store_step_row(s, st, err, "print job", job_id);
+        if (r < 0)
+                return r;
         job_row(st, ret);
         return 0;
 }
@@ -1751,11 +1756,9 @@ int store_kv_get(struct store *s, enum store_kv table, const char *key, char **r
         if (r < 0)
                 return r;
         store_bind_text(st, 1, key);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return store_fail(err, STORE_E_NOT_FOUND, "no setting %s", key);
-        if (rc != SQLITE_ROW)
-                return store_sqlite_fail(s, rc, err, "read setting");
+        r = store_step_row(s, st, err, "setting", key);
+        if (r < 0)
+                return r;
         char *v = store_col_strdup(st, 0);
         if (!v)
                 return store_fail(err, STORE_E_IO, "out of memory");

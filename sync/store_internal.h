@@ -50,6 +50,10 @@ char *store_col_strdup(sqlite3_stmt *st, int i);
 
 /* Run a stepped write statement to completion (SQLITE_DONE). */
 int store_step_done(struct store *s, sqlite3_stmt *st, struct store_errbuf *err, const char *what);
+/* Step a lookup to its first row: 0 on a row, STORE_E_NOT_FOUND ("no WHAT KEY")
+ * when there is none, else the SQLite failure ("read WHAT"). */
+int store_step_row(struct store *s, sqlite3_stmt *st, struct store_errbuf *err, const char *what,
+                   const char *key);
 
 /* Migrations (migrations.c). */
 int store_migrate(struct store *s, struct store_errbuf *err);
