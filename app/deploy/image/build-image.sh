@@ -151,6 +151,10 @@ cp "$work/rootfs/usr/lib/systemd/boot/efi/systemd-bootx64.efi" "$esp/EFI/systemd
 # /etc/kernel-img.conf; take the one installed kernel from /boot.
 kver=$(ls "$root/boot" | sed -n 's/^vmlinuz-//p' | sort -V | tail -n1)
 [ -n "$kver" ] && [ -e "$root/boot/initrd.img-$kver" ] || { echo "no kernel/initrd in the root" >&2; exit 1; }
+# The same links in the root: the RAUC post-install hook copies the kernel of
+# a freshly written slot to the ESP through them.
+ln -sfn "boot/vmlinuz-$kver" "$root/vmlinuz"
+ln -sfn "boot/initrd.img-$kver" "$root/initrd.img"
 cp "$root/boot/vmlinuz-$kver" "$esp/a/vmlinuz"
 cp "$root/boot/initrd.img-$kver" "$esp/a/initrd.img"
 printf 'timeout 0\neditor no\nauto-entries no\nauto-firmware no\nconsole-mode keep\n' > "$esp/loader/loader.conf"
@@ -160,19 +164,29 @@ sort-key printkiosk
 version $version
 linux /a/vmlinuz
 initrd /a/initrd.img
-options root=PARTLABEL=root-a ro printkiosk.slot=a quiet console=tty1 console=ttyS0,115200 systemd.show_status=auto
+options root=PARTLABEL=root-a ro printkiosk.slot=a rauc.slot=a quiet console=tty1 console=ttyS0,115200 systemd.show_status=auto
 ENTRY
 mkdir -p "$esp/loader/entries"
 
-# 4. The disk image (systemd-repart: GPT, formats and copies through loop devices).
+# 4. The file systems are made as image files (mkfs.ext4 -d, mkfs.vfat +
+# mcopy) and systemd-repart copies them in with CopyBlocks=: repart 252 can
+# only fill a partition (CopyFiles=) by mounting it through a loop device, and
+# build containers often lack the vfat module or mount rights (this build
+# host: "Failed to mount /dev/loop0 (type vfat): No such device"). Only the
+# empty data partition is formatted by repart itself (mkfs on a loop device,
+# no mount). rootfs.ext4 is also exactly what an update bundle installs.
+log "file systems: rootfs.ext4 (3 GiB), esp.vfat (512 MiB)"
+rm -f "$work/rootfs.ext4" "$work/esp.vfat"
+mkfs.ext4 -q -L root -d "$root" "$work/rootfs.ext4" 3G
+mkfs.vfat -n ESP -C "$work/esp.vfat" $(( 512 * 1024 )) > /dev/null
+mcopy -s -i "$work/esp.vfat" "$esp"/* ::/
 log "systemd-repart"
 rm -f "$out/printkiosk.img"
 systemd-repart --empty=create --size=8G --dry-run=no --root="$work" \
         --definitions="$here/repart.d" --seed=random "$out/printkiosk.img" > "$work/repart.log" 2>&1 \
         || { cat "$work/repart.log"; exit 1; }
-log "root-only file system for updates"
 rm -f "$out/rootfs.ext4"
-mkfs.ext4 -q -L root -d "$work/rootfs" "$out/rootfs.ext4" 3G
+cp --sparse=always "$work/rootfs.ext4" "$out/rootfs.ext4"
 
 if [ "$bundle" = 1 ]; then
         mkdir -p "$work/bundle"

@@ -22,16 +22,19 @@ store = store-image
 days = 30
 CONF
 if [ "$test" = 1 ]; then
+        # Not ordered after the health check: if the kiosk never gets READY the
+        # health check reboots the machine, and the serial log must already say why.
         cat > /usr/lib/systemd/system/printkiosk-selftest.service <<UNIT
 [Unit]
 Description=PrintKiosk self test (test images only)
-After=printkiosk-health.service boot-complete.target
-Wants=boot-complete.target
+After=printkiosk-data-init.service
 
 [Service]
 Type=oneshot
 StandardOutput=tty
+StandardError=tty
 TTYPath=/dev/ttyS0
+TimeoutStartSec=1200
 ExecStart=/usr/lib/printkiosk/printkiosk-selftest
 
 [Install]
@@ -39,23 +42,65 @@ WantedBy=multi-user.target
 UNIT
         cat > /usr/lib/printkiosk/printkiosk-selftest <<'SELF'
 #!/bin/sh
-# Test images only: report on ttyS0; install an attached update bundle once.
+# Test images only: report on ttyS0 (PK-* lines, read by qemu-boot-test.sh);
+# on the first boot of a data partition measure watchdog recovery; install an
+# attached update bundle once.
+show() { systemctl show -p "$2" --value "$1"; }
+secs() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1e6 }'; }
+now() { cut -d' ' -f1 /proc/uptime; }
 echo "PK-SLOT $(/usr/lib/printkiosk/printkiosk-rauc-boot get-current) $(cat /etc/printkiosk-release)"
-systemctl is-active -q printkiosk.service && echo "PK-READY"
-/usr/bin/printkioskctl --config /etc/printkiosk/printkiosk.conf doctor --no-printers | sed 's/^/PK-DOCTOR /'
+i=0
+while [ $i -lt 300 ] && ! systemctl is-active -q printkiosk.service; do sleep 1; i=$((i + 1)); done
+if systemctl is-active -q printkiosk.service; then
+        echo "PK-READY uptime_s=$(secs "$(show printkiosk.service ActiveEnterTimestampMonotonic)") restarts=$(show printkiosk.service NRestarts)"
+else
+        echo "PK-NOT-READY state=$(systemctl is-active printkiosk.service) restarts=$(show printkiosk.service NRestarts)"
+fi
+i=0
+while [ $i -lt 300 ] && [ "$(systemctl is-active printkiosk-health.service)" = activating ]; do sleep 1; i=$((i + 1)); done
+echo "PK-HEALTH $(systemctl is-active printkiosk-health.service)"
+/usr/bin/printkioskctl --config /etc/printkiosk/printkiosk.conf doctor --no-printers 2>&1 | sed 's/^/PK-DOCTOR /'
+journalctl -b -o cat --no-pager -u printkiosk.service -u printkiosk-health.service -u printkiosk-data-init.service 2>/dev/null \
+        | tail -n 40 | sed 's/^/PK-LOG /'
 dev=/dev/disk/by-label/PKUPDATE
-if [ -e "$dev" ] && [ ! -e /data/rauc/installed-from-disk ]; then
-        mkdir -p /run/pkupdate && mount -o ro,nosuid,nodev,noexec "$dev" /run/pkupdate
+if [ ! -e "$dev" ] && [ ! -e /data/selftest-watchdog-done ] && systemctl is-active -q printkiosk.service; then
+        # Watchdog recovery: stop the kiosk process (SIGSTOP stops all its
+        # threads, the UI thread included); systemd must notice the missing
+        # pings, kill and restart it, and the new one must report READY again.
+        touch /data/selftest-watchdog-done
+        n0=$(show printkiosk.service NRestarts)
+        pid=$(pgrep -x printkiosk | head -n1)
+        t0=$(now)
+        kill -STOP "$pid"
+        i=0
+        while [ $i -lt 1200 ]; do
+                n=$(show printkiosk.service NRestarts)
+                [ "$n" -gt "$n0" ] && systemctl is-active -q printkiosk.service && break
+                sleep 0.25; i=$((i + 1))
+        done
+        t1=$(now)
+        kill -CONT "$pid" 2>/dev/null
+        echo "PK-WATCHDOG watchdog_usec=$(show printkiosk.service WatchdogUSec) restarts=$n0->$(show printkiosk.service NRestarts) state=$(systemctl is-active printkiosk.service) recovery_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
+        journalctl -b -o short-monotonic --no-pager -u printkiosk.service 2>/dev/null | grep -i -E 'watchdog|start|main process' | tail -n 8 | sed 's/^/PK-WDLOG /'
+fi
+# Install each attached bundle once: the marker names the bundle by size and
+# time stamp (a second, different bundle on a later disk is installed too).
+mkdir -p /run/pkupdate
+if [ -e "$dev" ] && mount -o ro,nosuid,nodev,noexec "$dev" /run/pkupdate; then
+        marker=/data/rauc/installed-$(stat -c '%s-%Y' /run/pkupdate/update.raucb 2>/dev/null)
+        [ -e "$marker" ] && umount /run/pkupdate
+fi
+if mountpoint -q /run/pkupdate; then
         t0=$(date +%s)
         if rauc install /run/pkupdate/*.raucb; then
                 echo "PK-UPDATE-INSTALLED $(( $(date +%s) - t0 ))s"
-                touch /data/rauc/installed-from-disk
+                touch "$marker"
                 umount /run/pkupdate; systemctl reboot
         else
                 echo "PK-UPDATE-FAILED"
         fi
 fi
-echo "PK-SELFTEST-DONE"
+echo "PK-SELFTEST-DONE restarts=$(show printkiosk.service NRestarts)"
 SELF
         chmod +x /usr/lib/printkiosk/printkiosk-selftest
         systemctl enable printkiosk-selftest.service
