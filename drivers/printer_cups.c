@@ -567,6 +567,19 @@ static void read_job(ipp_t *resp, ipp_attribute_t *first, struct drv_job_status 
         }
 }
 
+/* A request about one job (Get-Job-Attributes, Cancel-Job): job-uri and
+ * requesting-user-name, the operation attributes both need. */
+static ipp_t *job_request(ipp_op_t op, int job_id)
+{
+        char uri[HTTP_MAX_URI];
+        httpAssembleURIf(HTTP_URI_CODING_ALL, uri, sizeof(uri), "ipp", NULL, "localhost", 0,
+                         "/jobs/%d", job_id);
+        ipp_t *req = ippNewRequest(op);
+        ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "job-uri", NULL, uri);
+        ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", NULL, cupsUser());
+        return req;
+}
+
 static int cups_job_status(void *impl, int job_id, struct drv_job_status *ret,
                            struct drv_errbuf *err)
 {
@@ -574,12 +587,7 @@ static int cups_job_status(void *impl, int job_id, struct drv_job_status *ret,
         int r = cups_connect(c, err);
         if (r < 0)
                 return r;
-        char uri[HTTP_MAX_URI];
-        httpAssembleURIf(HTTP_URI_CODING_ALL, uri, sizeof(uri), "ipp", NULL, "localhost", 0,
-                         "/jobs/%d", job_id);
-        ipp_t *req = ippNewRequest(IPP_OP_GET_JOB_ATTRIBUTES);
-        ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "job-uri", NULL, uri);
-        ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", NULL, cupsUser());
+        ipp_t *req = job_request(IPP_OP_GET_JOB_ATTRIBUTES, job_id);
         ippAddStrings(req, IPP_TAG_OPERATION, IPP_TAG_KEYWORD, "requested-attributes",
                       (int)(sizeof(job_attrs) / sizeof(*job_attrs)), NULL, job_attrs);
         ipp_t *resp = cupsDoRequest(c->http, req, "/");
@@ -675,12 +683,7 @@ static int cups_cancel(void *impl, int job_id, struct drv_errbuf *err)
         int r = cups_connect(c, err);
         if (r < 0)
                 return r;
-        char uri[HTTP_MAX_URI];
-        httpAssembleURIf(HTTP_URI_CODING_ALL, uri, sizeof(uri), "ipp", NULL, "localhost", 0,
-                         "/jobs/%d", job_id);
-        ipp_t *req = ippNewRequest(IPP_OP_CANCEL_JOB);
-        ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_URI, "job-uri", NULL, uri);
-        ippAddString(req, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", NULL, cupsUser());
+        ipp_t *req = job_request(IPP_OP_CANCEL_JOB, job_id);
         ipp_t *resp = cupsDoRequest(c->http, req, "/");
         if (!resp || cupsLastError() > IPP_STATUS_OK_CONFLICTING) {
                 char what[48];
