@@ -4,10 +4,12 @@
  *              [--photos DIR] [--prices FILE] [--data DIR] [--staff-pin-file FILE]
  *              [--session-timeout S] [--screenshot-dir DIR] [--script FILE]
  *              [--stats FILE] [--synthetic N] [--config FILE] [--printer QUEUE]
+ *              [--tech-pin-file FILE] [--export-root DIR]
  *
  * --demo: a 1280x720 window, the demo photos in assets/demo/, the price list
  * and catalogue of assets/, a private data folder under $TMPDIR and staff PIN
- * 1234 (Argon2id hash written there). --printer: the CUPS queue for "print
+ * 1234 and technician PIN 5678 (Argon2id hashes written there). --export-root:
+ * the folder whose sub-folders are USB sticks for the log export (/media). --printer: the CUPS queue for "print
  * now" (server from CUPS_SERVER). Exit: 0, 2 usage/start-up error, 3 a --script step failed.
  */
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include "app/staff_pin.h"
+#include "ui/escape.h"
 #include "ui/ui.h"
 
 static void usage(void)
@@ -28,7 +31,8 @@ static void usage(void)
                 "                  [--prices FILE] [--data DIR] [--staff-pin-file FILE]\n"
                 "                  [--session-timeout S] [--screenshot-dir DIR] [--script FILE]\n"
                 "                  [--stats FILE] [--synthetic N] [--config FILE]\n"
-                "                  [--printer QUEUE] [--version]\n");
+                "                  [--printer QUEUE] [--tech-pin-file FILE] [--export-root DIR]\n"
+                "                  [--version]\n");
 }
 
 static bool parse_int(const char *s, long lo, long hi, int *ret)
@@ -74,6 +78,7 @@ int main(int argc, char **argv)
 {
         struct ui_options opt = {.width = 0, .height = 0};
         static char photos[PATH_MAX], prices[PATH_MAX], pin_path[PATH_MAX], data[PATH_MAX];
+        static char tech_path[PATH_MAX];
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i];
                 const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -105,6 +110,10 @@ int main(int argc, char **argv)
                         opt.data_dir = v;
                 } else if (!strcmp(a, "--staff-pin-file") && v) {
                         opt.staff_pin_path = v;
+                } else if (!strcmp(a, "--tech-pin-file") && v) {
+                        opt.tech_pin_path = v;
+                } else if (!strcmp(a, "--export-root") && v) {
+                        opt.export_root = v;
                 } else if (!strcmp(a, "--session-timeout")) {
                         if (!parse_int(v, 5, 86400, &opt.session_timeout_s))
                                 return usage(), 2;
@@ -151,8 +160,18 @@ int main(int argc, char **argv)
                                 fprintf(stderr, "printkiosk: cannot write the demo staff PIN\n");
                         opt.staff_pin_path = pin_path;
                 }
+                if (!opt.tech_pin_path) {
+                        (void)mkdir(opt.data_dir, 0700);
+                        snprintf(tech_path, sizeof(tech_path), "%s/tech-pin", opt.data_dir);
+                        if (access(tech_path, F_OK) != 0 && app_staff_pin_write_hash(tech_path, "5678") != 0)
+                                fprintf(stderr, "printkiosk: cannot write the demo technician PIN\n");
+                        opt.tech_pin_path = tech_path;
+                }
         }
         char err[512] = "";
+        /* Kiosk mode (full screen, not the demo): hints before the window, quit
+         * requests and escape chords filtered out (ui/escape.h). */
+        ui_escape_install(opt.fullscreen && !opt.demo);
         struct ui *ui = ui_new(&opt, err, sizeof(err));
         if (!ui) {
                 fprintf(stderr, "printkiosk: %s\n", err);
@@ -164,6 +183,7 @@ int main(int argc, char **argv)
                 /* The demo's store and spool stay for inspection (printkioskctl
                  * --data DIR order show CODE); only an unused folder goes. */
                 unlink(pin_path);
+                unlink(tech_path);
                 rmdir(tmpdir);
         }
         return r;

@@ -1,5 +1,8 @@
 /* ui/screen_products: size and paper with prices, and the order summary with
- * totals in integer minor units (computed by the core, formatted here). */
+ * totals in integer minor units (computed by the core, formatted here).
+ * Invariant: every product the core offers is reachable: the list scrolls
+ * (drag, fling, wheel) inside its own rect, above the fixed summary, and taps
+ * count only on the visible part of a row. */
 #include <stdio.h>
 #include <string.h>
 
@@ -28,22 +31,36 @@ void ui_screen_products(struct ui *ui)
         }
         float bh = ui_dp(ui, 120), g = ui_dp(ui, 16);
         float sum_h = ui_dp(ui, 200);
-        float y = c.y;
-        for (int i = 0; i < n && i < APP_KIOSK_MAX_PRODUCTS && y + bh < c.y + c.h - sum_h; i++) {
-                ui_text(ui, prods[i].name, (struct ui_rect){c.x, y, c.w * 0.3f, bh}, 40, UI_FG, UI_LEFT, true, false);
+        /* The list scrolls (inertial, ui/widgets.c) above the fixed summary, so
+         * every product is reachable whatever the window's size or orientation;
+         * a partly shown last row and the scroll bar say there is more. */
+        struct ui_rect list = {c.x, c.y, c.w, c.h - sum_h - g};
+        int rows = n < APP_KIOSK_MAX_PRODUCTS ? n : APP_KIOSK_MAX_PRODUCTS;
+        ui->products_scroll.max = rows * (bh + g) - g - list.h;
+        ui_scroll_update(ui, &ui->products_scroll, list, ui->frame_dt);
+        ui_clip_begin(ui, list);
+        float y = list.y - ui->products_scroll.offset;
+        bool narrow = c.w < ui_dp(ui, 1200); /* portrait: the name above its papers */
+        for (int i = 0; i < rows; i++, y += bh + g) {
+                if (y + bh < list.y || y > list.y + list.h)
+                        continue; /* not visible */
+                float name_w = narrow ? c.w * 0.34f : c.w * 0.3f;
+                ui_text(ui, prods[i].name, (struct ui_rect){c.x, y, name_w - g, bh}, narrow ? 32 : 40,
+                        UI_FG, UI_LEFT, true, true);
                 int np = prods[i].n_papers;
-                float bw = (c.w * 0.7f - g * (np - 1)) / (np > 0 ? np : 1);
+                float bw = (c.w - name_w - g * (np - 1)) / (np > 0 ? np : 1);
                 for (int j = 0; j < np; j++) {
                         char label[96], money[32], id[40];
                         ui_format_money(money, sizeof(money), prods[i].papers[j].price_minor, sum.currency);
                         snprintf(label, sizeof(label), "%s  %s", _(prods[i].papers[j].name), money);
                         snprintf(id, sizeof(id), "product-%d-%d", i, j);
                         bool chosen = !strcmp(sum.sku, prods[i].sku) && !strcmp(sum.paper, prods[i].papers[j].id);
-                        if (ui_button(ui, id, label, (struct ui_rect){c.x + c.w * 0.3f + j * (bw + g), y, bw, bh}, chosen))
+                        if (ui_button(ui, id, label, (struct ui_rect){c.x + name_w + j * (bw + g), y, bw, bh}, chosen))
                                 app_kiosk_choose_product(ui->kiosk, prods[i].sku, prods[i].papers[j].id);
                 }
-                y += bh + g;
         }
+        ui_clip_end(ui);
+        ui_scroll_bar(ui, &ui->products_scroll, (struct ui_rect){list.x, list.y, list.w + g, list.h});
         /* summary */
         struct ui_rect sr = {c.x, c.y + c.h - sum_h, c.w, sum_h};
         ui_fill(ui, sr, UI_PANEL);

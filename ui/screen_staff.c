@@ -1,31 +1,89 @@
-/* ui/screen_staff: the hidden staff entrance (hold the top-left corner 3 s)
- * and its PIN pad. The PIN is checked by the core on a worker (Argon2id,
- * lockout with growing delays, app/staff_pin.h); the digits live only in this
- * screen's buffer and are wiped after submit. Staff mode so far offers only
- * leaving the kiosk and going back (technician tools: printkioskctl). */
+/* ui/screen_staff: the hidden staff entrance (hold the top-left corner 3 s),
+ * its PIN pad, then the staff member's number. The PIN is checked by the core
+ * on a worker (Argon2id, lockout with growing delays, app/staff_pin.h); the
+ * digits live only in this screen's buffer and are wiped after submit. The
+ * staff number becomes the audit actor "staff:<number>" of every action on the
+ * desk (app/staffdesk), which opens next (ui/screen_desk.c). */
 #include <stdio.h>
 #include <string.h>
 
 #include "ui/ui.h"
 
-void ui_screen_staff(struct ui *ui)
+bool ui_pin_pad(struct ui *ui, const char *prefix, char *buf, size_t cap, size_t max_len,
+                struct ui_rect area, bool masked, bool enabled)
 {
-        struct ui_rect c = ui_top_bar(ui, ui->staff_ok ? _("Staff") : _("Staff PIN"), false);
-        float bw = ui_dp(ui, 200), bh = ui_dp(ui, 130), g = ui_dp(ui, 20);
-        if (ui->staff_ok) {
-                if (ui_button(ui, "staff-exit", _("Close the kiosk"), (struct ui_rect){c.x, c.y, ui_dp(ui, 600), bh}, false))
-                        ui->quit = true;
-                if (ui_button(ui, "staff-back", _("Back to customers"), (struct ui_rect){c.x, c.y + bh + g, ui_dp(ui, 600), bh}, true)) {
-                        ui->staff_ok = false;
-                        ui_start_over(ui);
+        float g = ui_dp(ui, 20);
+        float disp_h = ui_dp(ui, 90);
+        /* keys: 4 rows under the display, at most 200 x 130 dp each */
+        float bh = fminf(ui_dp(ui, 130), (area.h - disp_h - 4 * g) / 4);
+        float bw = fminf(ui_dp(ui, 200), (area.w - 2 * g) / 3);
+        char shown[32] = "";
+        size_t n = strnlen(buf, cap);
+        for (size_t i = 0; i < n && i < 16; i++)
+                shown[i] = masked ? '*' : buf[i];
+        ui_text(ui, shown, (struct ui_rect){area.x, area.y, area.w, disp_h}, 60, UI_FG, UI_CENTRE,
+                true, false);
+        float px = area.x + (area.w - 3 * bw - 2 * g) / 2, py = area.y + disp_h + g;
+        static const char *const keys[12] = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "C", "0", "OK"};
+        bool ok = false;
+        for (int k = 0; k < 12; k++) {
+                struct ui_rect r = {px + (k % 3) * (bw + g), py + (k / 3) * (bh + g), bw, bh};
+                char id[24];
+                snprintf(id, sizeof(id), "%s-%s", prefix, keys[k]);
+                if (!ui_button_enabled(ui, id, keys[k], r, k == 11, enabled))
+                        continue;
+                if (k == 9)
+                        memset(buf, 0, cap);
+                else if (k == 11)
+                        ok = true;
+                else if (n < max_len && n + 1 < cap) {
+                        buf[n] = keys[k][0];
+                        buf[n + 1] = '\0';
                 }
+        }
+        return ok;
+}
+
+void ui_staff_leave(struct ui *ui)
+{
+        app_staffdesk_end(ui->desk);
+        ui->staff_ok = false;
+        memset(&ui->dv, 0, sizeof(ui->dv));
+        ui->dv.tech_result = 1;
+        ui_start_over(ui);
+}
+
+/* After the PIN: who is this? (1..8 digits, the audit's staff id) */
+static void staff_number(struct ui *ui)
+{
+        struct ui_rect c = ui_top_bar(ui, _("Staff"), false);
+        float bh = ui_dp(ui, 110);
+        ui_text(ui, _("Enter your staff number"), (struct ui_rect){c.x, c.y, c.w, ui_dp(ui, 60)}, 36,
+                UI_DIM, UI_CENTRE, true, false);
+        struct ui_rect pad = {c.x, c.y + ui_dp(ui, 60), c.w, c.h - ui_dp(ui, 60) - bh - ui_dp(ui, 20)};
+        if (ui_pin_pad(ui, "sid", ui->dv.staff_id, sizeof(ui->dv.staff_id), APP_DESK_STAFF_ID_MAX,
+                       pad, false, true) &&
+            app_staffdesk_begin(ui->desk, ui->dv.staff_id) == 0) {
+                ui->dv.entering_id = false;
+                ui->dv.pending++;
+                if (app_staffdesk_refresh(ui->desk) < 0)
+                        ui->dv.pending--;
+                ui_go(ui, UI_SCREEN_DESK);
                 return;
         }
-        char dots[32] = "";
-        size_t n = strnlen(ui->pin, sizeof(ui->pin));
-        for (size_t i = 0; i < n && i < 12; i++)
-                strcat(dots, "*");
-        ui_text(ui, dots, (struct ui_rect){c.x, c.y, c.w, ui_dp(ui, 90)}, 60, UI_FG, UI_CENTRE, true, false);
+        if (ui_button(ui, "staff-back", _("Back to customers"),
+                      (struct ui_rect){c.x, c.y + c.h - bh, ui_dp(ui, 460), bh}, false))
+                ui_staff_leave(ui);
+}
+
+void ui_screen_staff(struct ui *ui)
+{
+        if (ui->staff_ok) {
+                staff_number(ui);
+                return;
+        }
+        struct ui_rect c = ui_top_bar(ui, _("Staff PIN"), false);
+        float bh = ui_dp(ui, 110);
         const char *status = NULL;
         char buf[128];
         if (ui->pin_checking)
@@ -39,26 +97,15 @@ void ui_screen_staff(struct ui *ui)
                 }
         } else if (ui->pin_result == APP_PIN_E_NOT_SET)
                 status = _("No staff PIN is set on this kiosk.");
+        float sh = ui_dp(ui, 60);
         if (status)
-                ui_text(ui, status, (struct ui_rect){c.x, c.y + ui_dp(ui, 90), c.w, ui_dp(ui, 60)}, 30, UI_WARN, UI_CENTRE, true, false);
-        float px = c.x + (c.w - 3 * bw - 2 * g) / 2, py = c.y + ui_dp(ui, 170);
-        static const char *const keys[12] = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "C", "0", "OK"};
-        for (int k = 0; k < 12; k++) {
-                struct ui_rect r = {px + (k % 3) * (bw + g), py + (k / 3) * (bh + g), bw, bh};
-                char id[16];
-                snprintf(id, sizeof(id), "pin-%s", keys[k]);
-                if (!ui_button_enabled(ui, id, keys[k], r, k == 11, !ui->pin_checking))
-                        continue;
-                if (k == 9) {
-                        memset(ui->pin, 0, sizeof(ui->pin));
-                } else if (k == 11) {
-                        if (app_kiosk_staff_pin_submit(ui->kiosk, ui->pin) == 0)
-                                ui->pin_checking = true;
-                        memset(ui->pin, 0, sizeof(ui->pin));
-                } else if (n < APP_PIN_MAX_LEN) {
-                        ui->pin[n] = keys[k][0];
-                        ui->pin[n + 1] = '\0';
-                }
+                ui_text(ui, status, (struct ui_rect){c.x, c.y, c.w, sh}, 30, UI_WARN, UI_CENTRE, true, false);
+        struct ui_rect pad = {c.x, c.y + sh, c.w, c.h - sh - bh - ui_dp(ui, 20)};
+        if (ui_pin_pad(ui, "pin", ui->pin, sizeof(ui->pin), APP_PIN_MAX_LEN, pad, true,
+                       !ui->pin_checking)) {
+                if (app_kiosk_staff_pin_submit(ui->kiosk, ui->pin) == 0)
+                        ui->pin_checking = true;
+                memset(ui->pin, 0, sizeof(ui->pin));
         }
         if (ui_button(ui, "staff-cancel", _("Cancel"), (struct ui_rect){c.x, c.y + c.h - bh, ui_dp(ui, 300), bh}, false)) {
                 memset(ui->pin, 0, sizeof(ui->pin));

@@ -20,6 +20,7 @@
 
 static const char *const screen_names[_UI_SCREEN_MAX] = {
         "attract", "source", "grid", "edit", "products", "review", "checkout", "printing", "staff",
+        "desk", "tech",
 };
 
 const char *ui_screen_name(enum ui_screen s)
@@ -69,6 +70,7 @@ void ui_start_over(struct ui *ui)
         ui->sel_product = ui->sel_paper = -1;
         memset(&ui->grid_scroll, 0, sizeof(ui->grid_scroll));
         memset(&ui->review_scroll, 0, sizeof(ui->review_scroll));
+        memset(&ui->products_scroll, 0, sizeof(ui->products_scroll));
         ui_go(ui, UI_SCREEN_ATTRACT);
 }
 
@@ -91,6 +93,7 @@ struct ui *ui_new(const struct ui_options *opt, char *err, size_t errlen)
         ui->opt = *opt;
         ui->t0 = SDL_GetPerformanceCounter();
         ui->pin_result = 1;
+        ui->dv.tech_result = 1;
         ui->sel_product = ui->sel_paper = -1;
         ui->anim_frozen = opt->script_path != NULL;
         ui->bus = app_bus_new(4096);
@@ -160,6 +163,19 @@ struct ui *ui_new(const struct ui_options *opt, char *err, size_t errlen)
                 snprintf(err, errlen, "core: %s", kerr);
                 return ui_free(ui);
         }
+        /* Staff and technician commands: their own worker (app/staffdesk.h). */
+        struct app_staffdesk_config dc = {
+                .data_dir = opt->data_dir,
+                .config_path = opt->config_path,
+                .printer_queue = opt->printer_queue,
+                .tech_pin_path = opt->tech_pin_path,
+                .export_root = opt->export_root,
+        };
+        ui->desk = app_staffdesk_new(&dc, ui->bus, kerr, sizeof(kerr));
+        if (!ui->desk) {
+                snprintf(err, errlen, "staff desk: %s", kerr);
+                return ui_free(ui);
+        }
         if (opt->script_path) {
                 ui->script = ui_script_load(opt->script_path, err, errlen);
                 if (!ui->script)
@@ -176,6 +192,7 @@ struct ui *ui_free(struct ui *ui)
                 return NULL;
         /* Core first: its threads post to the bus and wake us. */
         app_kiosk_free(ui->kiosk);
+        app_staffdesk_free(ui->desk);
         if (ui->bus)
                 app_bus_set_wakeup(ui->bus, NULL, NULL);
         ui_script_free(ui->script);
@@ -228,7 +245,7 @@ static void pointer_down(struct ui *ui, float x, float y)
         ui->fling_v = 0;
         ui->dirty = true;
         app_kiosk_activity(ui->kiosk);
-        if (x < ui_dp(ui, 120) && y < ui_dp(ui, 120))
+        if (x < ui_dp(ui, 120) && y < ui_dp(ui, 120) && !ui->staff_ok)
                 ui->corner_down_ticks = ui->down_ticks;
         else
                 ui->corner_down_ticks = 0;
@@ -402,8 +419,13 @@ static void drain_bus(struct ui *ui)
                         ui->pin_result = m.u.pin.result;
                         ui->pin_wait_ms = m.u.pin.wait_ms;
                         ui->pin_checking = false;
-                        if (m.u.pin.result == 0)
-                                ui->staff_ok = true;
+                        if (m.u.pin.result == 0) {
+                                ui->staff_ok = true; /* next: the staff number */
+                                memset(ui->dv.staff_id, 0, sizeof(ui->dv.staff_id));
+                        }
+                        break;
+                case APP_MSG_STAFFDESK:
+                        ui_desk_on_msg(ui, &m);
                         break;
                 case APP_MSG_ERROR:
                         if (ui->order_pending) {
@@ -431,6 +453,7 @@ static void draw_frame(struct ui *ui, float dt)
         Uint64 t = SDL_GetPerformanceCounter();
         ui->animating = false;
         ui->n_hits = 0;
+        ui->hit_clip = (struct ui_rect){0, 0, 0, 0};
         ui_texcache_upload(ui->tex, ui->ren, UI_TEX_UPLOADS_PER_FRAME);
         ui_texcache_upload(ui->ptex, ui->ren, 2);
         SDL_SetRenderDrawColor(ui->ren, UI_BG.r, UI_BG.g, UI_BG.b, 255);
@@ -446,6 +469,8 @@ static void draw_frame(struct ui *ui, float dt)
         case UI_SCREEN_CHECKOUT: ui_screen_checkout(ui); break;
         case UI_SCREEN_PRINTING: ui_screen_printing(ui); break;
         case UI_SCREEN_STAFF: ui_screen_staff(ui); break;
+        case UI_SCREEN_DESK: ui_screen_desk(ui); break;
+        case UI_SCREEN_TECH: ui_screen_tech(ui); break;
         default: break;
         }
         /* Timeout warning: an overlay above every screen; any touch dismisses it. */

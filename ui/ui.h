@@ -19,6 +19,7 @@
 #include "app/bus.h"
 #include "app/kiosk.h"
 #include "app/staff_pin.h"
+#include "app/staffdesk.h"
 
 struct ui_texcache;
 struct ui_script;
@@ -33,6 +34,8 @@ enum ui_screen {
         UI_SCREEN_CHECKOUT,
         UI_SCREEN_PRINTING,
         UI_SCREEN_STAFF,
+        UI_SCREEN_DESK,           /* staff mode: printer, orders, pickups (app/staffdesk) */
+        UI_SCREEN_TECH,           /* technician PIN, printers, sync, test print, export */
         _UI_SCREEN_MAX,
 };
 const char *ui_screen_name(enum ui_screen s);
@@ -64,7 +67,30 @@ struct ui_options {
         const char *config_path;
         const char *printer_queue;
         const char *staff_pin_path;
+        const char *tech_pin_path;  /* technician PIN hash (second app/staff_pin file) */
+        const char *export_root;    /* folder whose sub-folders are USB sticks (/media) */
         int session_timeout_s;
+};
+
+/* Staff desk view state (ui/screen_desk.c, ui/screen_tech.c); the data itself
+ * is app/staffdesk's snapshot, copied each frame. */
+enum ui_desk_overlay { UI_DESK_NONE = 0, UI_DESK_KEYPAD, UI_DESK_REASON, UI_DESK_CANCEL };
+struct ui_desk {
+        char staff_id[APP_DESK_STAFF_ID_MAX + 1]; /* typed after the PIN */
+        bool entering_id;         /* PIN accepted, staff number not yet */
+        char code[8];             /* pickup code being typed */
+        enum ui_desk_overlay overlay;
+        bool detail_open;         /* one order shown instead of the list */
+        int reprint_item;         /* item chosen for a reprint */
+        int pending;              /* commands sent, not yet answered */
+        int last_op, last_result; /* the last answer, for the banner and scripts */
+        bool have_last;
+        struct ui_scroll scroll;  /* orders list / technician page */
+        char tech_pin[16];
+        bool tech_checking;
+        int tech_result;          /* last technician PIN answer, 1 = none */
+        int64_t tech_wait_ms;
+        int export_target;
 };
 
 struct ui {
@@ -109,6 +135,7 @@ struct ui {
 
         struct ui_hit hits[UI_MAX_HITS];
         int n_hits;
+        struct ui_rect hit_clip;  /* w > 0: taps and hits only inside (scrolled lists) */
 
         /* screen state (the core owns customer data; this is only view state) */
         int lang;                 /* 0 English, 1 German */
@@ -138,6 +165,10 @@ struct ui {
         bool staff_ok;
         bool gamut_warning;
         int sel_product, sel_paper;
+
+        struct app_staffdesk *desk;
+        struct ui_desk dv;
+        struct ui_scroll products_scroll;
 
         /* long-press detector for the staff corner */
         Uint64 corner_down_ticks;
@@ -247,6 +278,25 @@ void ui_screen_review(struct ui *ui);
 void ui_screen_checkout(struct ui *ui);
 void ui_screen_printing(struct ui *ui);
 void ui_screen_staff(struct ui *ui);
+void ui_screen_desk(struct ui *ui);
+void ui_screen_tech(struct ui *ui);
+/* A digit pad (ids PREFIX-0..9, PREFIX-C, PREFIX-OK) in area under a masked or
+ * plain display of buf; returns true when OK was tapped. */
+bool ui_pin_pad(struct ui *ui, const char *prefix, char *buf, size_t cap, size_t max_len,
+                struct ui_rect area, bool masked, bool enabled);
+/* Leave staff mode: sign out of the desk, back to the attract screen. */
+void ui_staff_leave(struct ui *ui);
+/* The answer of a staffdesk command (ui/screen_desk.c). */
+void ui_desk_on_msg(struct ui *ui, const struct app_msg *m);
+/* A command was queued (id > 0) or refused (id < 0, shown as the answer). */
+void ui_desk_sent(struct ui *ui, int64_t id);
+/* The last answer's banner, and the invisible "done-<op>-<result>" hit. */
+void ui_desk_banner(struct ui *ui, struct ui_rect r);
+/* Clip drawing and taps to r (scrolled content); ui_clip_end restores. */
+void ui_clip_begin(struct ui *ui, struct ui_rect r);
+void ui_clip_end(struct ui *ui);
+/* A vertical scroll indicator at the right edge of r when content overflows. */
+void ui_scroll_bar(struct ui *ui, const struct ui_scroll *s, struct ui_rect r);
 /* Draw photo `index`'s thumbnail in r: cover (fill, crop) or fit; a placeholder
  * while it loads. Returns the drawn image rect (fit) or r. */
 struct ui_rect ui_draw_photo(struct ui *ui, int index, struct ui_rect r, bool cover);

@@ -44,9 +44,46 @@ void ui_label(struct ui *ui, const char *s, struct ui_rect r, float size_dp, int
         ui_text(ui, s, r, size_dp, UI_FG, align, false, true);
 }
 
+/* r inside the hit clip (scrolled lists): the visible part, or w = 0. */
+static struct ui_rect clipped(const struct ui *ui, struct ui_rect r)
+{
+        if (ui->hit_clip.w <= 0)
+                return r;
+        const struct ui_rect c = ui->hit_clip;
+        float x0 = fmaxf(r.x, c.x), y0 = fmaxf(r.y, c.y);
+        float x1 = fminf(r.x + r.w, c.x + c.w), y1 = fminf(r.y + r.h, c.y + c.h);
+        if (x1 <= x0 || y1 <= y0)
+                return (struct ui_rect){0, 0, 0, 0};
+        return (struct ui_rect){x0, y0, x1 - x0, y1 - y0};
+}
+
+void ui_clip_begin(struct ui *ui, struct ui_rect r)
+{
+        ui->hit_clip = r;
+        SDL_Rect s = to_sdl(r);
+        SDL_RenderSetClipRect(ui->ren, &s);
+}
+
+void ui_clip_end(struct ui *ui)
+{
+        ui->hit_clip = (struct ui_rect){0, 0, 0, 0};
+        SDL_RenderSetClipRect(ui->ren, NULL);
+}
+
+void ui_scroll_bar(struct ui *ui, const struct ui_scroll *s, struct ui_rect r)
+{
+        if (s->max <= 0)
+                return;
+        float content = r.h + s->max;
+        float h = fmaxf(ui_dp(ui, 40), r.h * r.h / content);
+        float y = r.y + (r.h - h) * (s->offset / s->max);
+        ui_fill(ui, (struct ui_rect){r.x + r.w - ui_dp(ui, 10), y, ui_dp(ui, 8), h}, UI_DIM);
+}
+
 void ui_register_hit(struct ui *ui, const char *id, struct ui_rect r)
 {
-        if (ui->n_hits >= UI_MAX_HITS || !id)
+        r = clipped(ui, r);
+        if (ui->n_hits >= UI_MAX_HITS || !id || r.w <= 0)
                 return;
         struct ui_hit *h = &ui->hits[ui->n_hits++];
         snprintf(h->id, sizeof(h->id), "%s", id);
@@ -55,7 +92,8 @@ void ui_register_hit(struct ui *ui, const char *id, struct ui_rect r)
 
 bool ui_tap_in(struct ui *ui, struct ui_rect r)
 {
-        if (!ui->tap_valid)
+        r = clipped(ui, r);
+        if (!ui->tap_valid || r.w <= 0)
                 return false;
         if (ui->tap_x >= r.x && ui->tap_x < r.x + r.w && ui->tap_y >= r.y && ui->tap_y < r.y + r.h) {
                 ui->tap_valid = false;
