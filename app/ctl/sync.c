@@ -2,8 +2,10 @@
  *
  *   sync run [--once] [--chunk BYTES] [--lease-ms MS] [--poll S]
  *            [--backoff-base-ms MS] [--backoff-cap-ms MS]   (tests: shorter waits)
- *       Foreground worker until SIGTERM/SIGINT (SIGUSR1 = new outbox rows, look
- *       now). Connectivity from drivers/network (NetworkManager, else an HTTP
+ *       Foreground worker until SIGTERM/SIGINT. It looks at the outbox at once
+ *       when another process commits to the store (inotify on the data folder:
+ *       the kiosk UI and the CLI write kiosk.db-wal; no coupling, no polling)
+ *       and on SIGUSR1. Connectivity from drivers/network (NetworkManager, else an HTTP
  *       probe of the central URL). --once drains what is due now, polls the
  *       pickups once, prints {"sent","retried","dead","pending",...} and exits 0,
  *       or 1 when anything was dead-lettered. A second worker on the same data
@@ -21,12 +23,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "app/config.h"
@@ -91,9 +96,46 @@ static void net_changed(void *ud, bool online)
         sync_worker_set_online(ud, online);
 }
 
+/* Watch the data folder for commits by other processes (the kiosk and the CLI
+ * append to the WAL). Best effort: without inotify the worker still re-checks
+ * on its own timers (at most a minute) and on SIGUSR1. */
+static int watch_store(const char *data_dir)
+{
+        int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        if (inotify_add_watch(fd, data_dir, IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+/* Drain the pending inotify events; true if one was about the store's files
+ * (kiosk.db, kiosk.db-wal). Bounded: the fd is non-blocking and each read
+ * consumes what the kernel queued. */
+static bool store_touched(int fd)
+{
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        bool hit = false;
+        for (int rounds = 0; rounds < 64; rounds++) {
+                ssize_t n = read(fd, buf, sizeof(buf));
+                if (n <= 0)
+                        break;
+                for (char *p = buf; p + sizeof(struct inotify_event) <= buf + n;) {
+                        const struct inotify_event *ev = (const struct inotify_event *)p;
+                        if (ev->len > 0 && strncmp(ev->name, STORE_DB_NAME, strlen(STORE_DB_NAME)) == 0)
+                                hit = true;
+                        p += sizeof(struct inotify_event) + ev->len;
+                }
+        }
+        return hit;
+}
+
 /* Foreground worker until SIGTERM/SIGINT; signals are taken synchronously by
- * this thread only (blocked before any thread starts). */
-static int run_foreground(struct sync_worker *w, const struct app_config *cfg)
+ * this thread only (blocked before any thread starts, read through a
+ * signalfd), next to the store watch. */
+static int run_foreground(struct sync_worker *w, const struct app_config *cfg, const char *data_dir)
 {
         struct store_errbuf err = {""};
         struct drv_errbuf derr = {""};
@@ -105,6 +147,12 @@ static int run_foreground(struct sync_worker *w, const struct app_config *cfg)
         sigaddset(&set, SIGINT);
         sigaddset(&set, SIGUSR1);
         pthread_sigmask(SIG_BLOCK, &set, NULL);
+        int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+        if (sfd < 0) {
+                ctl_msg("sync: signalfd failed");
+                return CTL_EXIT_USAGE;
+        }
+        int ifd = watch_store(data_dir);
         struct drv_net_config nc = {.backend = DRV_NET_AUTO, .probe_url = cfg->central_url,
                                     .ca_bundle = cfg->ca_bundle[0] ? cfg->ca_bundle : NULL,
                                     .on_change = net_changed, .ud = w};
@@ -115,19 +163,31 @@ static int run_foreground(struct sync_worker *w, const struct app_config *cfg)
         }
         if (sync_worker_start(w, &err) != 0 || drv_net_new(&nc, &net, &derr) != 0) {
                 ctl_msg("sync: %s%s", err.msg, derr.msg);
+                close(sfd);
+                if (ifd >= 0)
+                        close(ifd);
                 return CTL_EXIT_USAGE;
         }
         sync_worker_set_online(w, drv_net_online(net));
-        for (;;) {
-                int sig = 0;
-                if (sigwait(&set, &sig) != 0)
-                        continue;
-                if (sig == SIGUSR1) {
+        for (bool running = true; running;) {
+                struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN}, {.fd = ifd, .events = POLLIN}};
+                if (poll(pfd, ifd >= 0 ? 2 : 1, -1) < 0)
+                        continue; /* EINTR */
+                if (ifd >= 0 && (pfd[1].revents & POLLIN) && store_touched(ifd))
                         sync_worker_wake(w);
-                        continue;
+                if (pfd[0].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+                                continue;
+                        if (si.ssi_signo == SIGUSR1)
+                                sync_worker_wake(w);
+                        else
+                                running = false;
                 }
-                break;
         }
+        close(sfd);
+        if (ifd >= 0)
+                close(ifd);
         drv_net_free(net);
         sync_worker_stop(w);
         struct sync_worker_stats st;
@@ -238,7 +298,7 @@ static int run_run(const struct ctl_ctx *ctx, int argc, char **argv)
                 rc = dead > 0 ? CTL_EXIT_REJECTED : CTL_EXIT_OK;
                 goto out;
         }
-        rc = run_foreground(w, &cfg);
+        rc = run_foreground(w, &cfg, ctx->data_dir);
         goto out;
 out:
         sync_worker_free(w);
