@@ -16,6 +16,15 @@
  *   screenshot NAME           save <screenshot-dir>/NAME.bmp after the next frame
  *   lang N                    0 English, 1 German
  *   mark NAME                 record the time since start in --stats (benchmarks)
+ *   storm N SEED [PER_FRAME]  N random input events from a seeded PRNG (taps, drags,
+ *                             long-presses, 3-finger gestures, mouse, wheel, text,
+ *                             keys and escape chords, SDL_QUIT and window close), at
+ *                             most PER_FRAME (default 32) queued per drawn frame so
+ *                             the loop keeps drawing; then one JSON line on stdout
+ *                             ({"storm":true,...}: events, escapes, worst frame)
+ *   home                      tap the way back to the attract screen (continue,
+ *                             staff-cancel/back, start-over, next, back; 30 s)
+ *   say TEXT                  print "script: TEXT" on stdout (test markers)
  *   quit
  * A command that cannot complete (unknown id, timeout) ends the run with exit 3.
  * Invariants: at most SCRIPT_MAX_LINES lines of SCRIPT_MAX_LINE bytes; injected
@@ -26,15 +35,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ui/escape.h"
 #include "ui/ui.h"
 
 #define SCRIPT_MAX_LINES 2000
 #define SCRIPT_MAX_LINE 256
 #define INJECT_MAX 1024
+#define STORM_MAX_EVENTS 100000000L /* one storm command; a run can hold many */
+#define STORM_ACTION_MAX 24         /* most events one storm action queues */
 
 struct inject {
         Uint64 due;
         SDL_Event ev;
+};
+
+/* One `storm` command in progress. Every event it makes waits in the script's
+ * bounded queue (INJECT_MAX) ordered by due time; it generates only when an
+ * action fits and at most per_frame events per drawn frame. */
+struct storm {
+        bool active;
+        uint64_t rng;
+        uint64_t seed;
+        long left, total;
+        int per_frame;
+        uint64_t gen_frame;       /* frame_no of the last batch */
+        Uint64 t_start, last_frame_ticks;
+        uint64_t frame_seen;
+        int frames_start;         /* ui->n_frames when the storm began */
+        double gap_max_ms;        /* longest time between two drawn frames */
+        Uint64 hold_free_at;      /* no new long-press/gesture before this: a held
+                                   * finger blocks every tap, so holds take turns */
+        long pushed, filtered, push_errors;
+        long taps, drags, long_presses, gestures, mouse, wheels, texts, keys, chords, quits, winevents;
+        uint32_t screen_frames[_UI_SCREEN_MAX];
+        enum ui_screen start_screen;
+        struct ui_escape_stats esc0;
 };
 
 struct ui_script {
@@ -47,6 +82,7 @@ struct ui_script {
         int q_len;
         uint64_t settle_frame; /* after injected input: wait for a frame past this */
         bool settling;
+        struct storm storm;
 };
 
 struct ui_script *ui_script_load(const char *path, char *err, size_t errlen)
@@ -85,20 +121,365 @@ struct ui_script *ui_script_free(struct ui_script *s)
         return NULL;
 }
 
-static void inject(struct ui_script *s, Uint64 due, Uint32 type, float x, float y, float dx, float dy)
+/* Queue ev at due, after every queued event due at or before it (the queue
+ * stays ordered by due time; same-time events keep their order). */
+static bool inject_event(struct ui_script *s, Uint64 due, const SDL_Event *ev)
 {
         if (s->q_len >= INJECT_MAX)
-                return;
+                return false;
+        int i = s->q_len;
+        while (i > 0 && s->q[i - 1].due > due)
+                i--;
+        memmove(s->q + i + 1, s->q + i, (size_t)(s->q_len - i) * sizeof(s->q[0]));
+        s->q[i] = (struct inject){.due = due, .ev = *ev};
+        s->q_len++;
+        return true;
+}
+
+static void inject_finger(struct ui_script *s, Uint64 due, Uint32 type, SDL_FingerID finger, float x, float y,
+                          float dx, float dy)
+{
         SDL_Event ev = {0};
         ev.type = type;
         ev.tfinger.touchId = 1;
-        ev.tfinger.fingerId = 0;
+        ev.tfinger.fingerId = finger;
         ev.tfinger.x = x;
         ev.tfinger.y = y;
         ev.tfinger.dx = dx;
         ev.tfinger.dy = dy;
         ev.tfinger.pressure = 1;
-        s->q[s->q_len++] = (struct inject){.due = due, .ev = ev};
+        inject_event(s, due, &ev);
+}
+
+static void inject(struct ui_script *s, Uint64 due, Uint32 type, float x, float y, float dx, float dy)
+{
+        inject_finger(s, due, type, 0, x, y, dx, dy);
+}
+
+/* ---- storm: seeded random input (splitmix64: small, fast, reproducible) ---- */
+
+static uint64_t rnd(struct storm *st)
+{
+        uint64_t z = (st->rng += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        return z ^ (z >> 31);
+}
+
+static int rnd_below(struct storm *st, int n)
+{
+        return n > 0 ? (int)(rnd(st) % (uint64_t)n) : 0;
+}
+
+static float rnd_unit(struct storm *st)
+{
+        return (float)(rnd(st) >> 40) / (float)(1ull << 24); /* [0, 1) */
+}
+
+static void storm_key(struct ui_script *s, struct ui *ui, Uint64 due, SDL_Keycode sym, Uint16 mod, bool down)
+{
+        SDL_Event ev = {0};
+        ev.type = down ? SDL_KEYDOWN : SDL_KEYUP;
+        ev.key.windowID = SDL_GetWindowID(ui->win);
+        ev.key.state = down ? SDL_PRESSED : SDL_RELEASED;
+        ev.key.keysym.sym = sym;
+        ev.key.keysym.scancode = SDL_GetScancodeFromKey(sym);
+        ev.key.keysym.mod = mod;
+        inject_event(s, due, &ev);
+}
+
+/* A chord as a keyboard sends it: modifiers down, key down, key up, modifiers up. */
+static int storm_chord(struct ui_script *s, struct ui *ui, Uint64 due, SDL_Keycode sym, Uint16 mod)
+{
+        static const struct { Uint16 mod; SDL_Keycode key; } mods[] = {
+                {KMOD_LCTRL, SDLK_LCTRL}, {KMOD_LALT, SDLK_LALT}, {KMOD_LGUI, SDLK_LGUI}, {KMOD_LSHIFT, SDLK_LSHIFT}};
+        int n = 0;
+        Uint16 held = 0;
+        for (size_t i = 0; i < SDL_arraysize(mods); i++)
+                if (mod & mods[i].mod) {
+                        held |= mods[i].mod;
+                        storm_key(s, ui, due, mods[i].key, held, true);
+                        n++;
+                }
+        storm_key(s, ui, due, sym, mod, true);
+        storm_key(s, ui, due + 40, sym, mod, false);
+        n += 2;
+        for (size_t i = SDL_arraysize(mods); i-- > 0;)
+                if (mod & mods[i].mod) {
+                        held &= (Uint16)~mods[i].mod;
+                        storm_key(s, ui, due + 60, mods[i].key, held, false);
+                        n++;
+                }
+        return n;
+}
+
+/* Queue one random action; returns how many events it queued (<= STORM_ACTION_MAX). */
+static int storm_action(struct ui_script *s, struct ui *ui, Uint64 now)
+{
+        struct storm *st = &s->storm;
+        float x = rnd_unit(st), y = rnd_unit(st);
+        Uint32 wid = SDL_GetWindowID(ui->win);
+        int k = rnd_below(st, 1000), n = 0;
+        SDL_Event ev = {0};
+        if (k >= 450 && k < 505 && now < st->hold_free_at)
+                k = 0; /* a tap instead */
+        if (k < 330) { /* tap: most at once, some held briefly */
+                Uint64 up = now + (rnd_below(st, 2) ? 0 : (Uint64)(30 + rnd_below(st, 120)));
+                inject_finger(s, now, SDL_FINGERDOWN, 0, x, y, 0, 0);
+                inject_finger(s, up, SDL_FINGERUP, 0, x, y, 0, 0);
+                st->taps++;
+                n = 2;
+        } else if (k < 450) { /* drag / fling */
+                float x2 = rnd_unit(st), y2 = rnd_unit(st);
+                int steps = 2 + rnd_below(st, 6);
+                inject_finger(s, now, SDL_FINGERDOWN, 0, x, y, 0, 0);
+                for (int i = 1; i <= steps; i++) {
+                        float t = (float)i / (float)steps;
+                        inject_finger(s, now + (Uint64)(i * 8), SDL_FINGERMOTION, 0, x + (x2 - x) * t,
+                                      y + (y2 - y) * t, (x2 - x) / (float)steps, (y2 - y) / (float)steps);
+                }
+                inject_finger(s, now + (Uint64)(steps * 8 + 1), SDL_FINGERUP, 0, x2, y2, 0, 0);
+                st->drags++;
+                n = steps + 2;
+        } else if (k < 465) { /* long-press; a third of them on the staff corner */
+                Uint64 ms = (Uint64)(600 + rnd_below(st, 2900));
+                if (rnd_below(st, 3) == 0) {
+                        x = rnd_unit(st) * 0.03f;
+                        y = rnd_unit(st) * 0.03f;
+                        ms = (Uint64)(3050 + rnd_below(st, 500));
+                }
+                inject_finger(s, now, SDL_FINGERDOWN, 0, x, y, 0, 0);
+                inject_finger(s, now + ms, SDL_FINGERUP, 0, x, y, 0, 0);
+                st->hold_free_at = now + ms + 1500;
+                st->long_presses++;
+                n = 2;
+        } else if (k < 505) { /* three-finger gesture (swipe or pinch) */
+                Uint64 hold = (Uint64)(100 + rnd_below(st, 700));
+                float dx = (rnd_unit(st) - 0.5f) * 0.5f, dy = (rnd_unit(st) - 0.5f) * 0.5f;
+                for (int f = 1; f <= 3; f++)
+                        inject_finger(s, now, SDL_FINGERDOWN, f, x + 0.05f * (float)f, y, 0, 0);
+                for (int i = 1; i <= 3; i++)
+                        for (int f = 1; f <= 3; f++)
+                                inject_finger(s, now + (Uint64)(i * 16), SDL_FINGERMOTION, f,
+                                              x + 0.05f * (float)f + dx * (float)i / 3, y + dy * (float)i / 3,
+                                              dx / 3, dy / 3);
+                ev.type = SDL_MULTIGESTURE;
+                ev.mgesture.touchId = 1;
+                ev.mgesture.dDist = (rnd_unit(st) - 0.5f) * 0.2f;
+                ev.mgesture.dTheta = (rnd_unit(st) - 0.5f);
+                ev.mgesture.x = x;
+                ev.mgesture.y = y;
+                ev.mgesture.numFingers = 3;
+                inject_event(s, now + 50, &ev);
+                for (int f = 1; f <= 3; f++)
+                        inject_finger(s, now + hold, SDL_FINGERUP, f, x + 0.05f * (float)f + dx, y + dy, 0, 0);
+                st->hold_free_at = now + hold + 1500;
+                st->gestures++;
+                n = 3 + 9 + 1 + 3;
+        } else if (k < 585) { /* mouse click: left, middle or right */
+                static const Uint8 buttons[] = {SDL_BUTTON_LEFT, SDL_BUTTON_LEFT, SDL_BUTTON_MIDDLE, SDL_BUTTON_RIGHT};
+                Uint8 b = buttons[rnd_below(st, 4)];
+                int px = (int)(x * (float)ui->w), py = (int)(y * (float)ui->h);
+                ev.type = SDL_MOUSEMOTION;
+                ev.motion.windowID = wid;
+                ev.motion.x = px;
+                ev.motion.y = py;
+                inject_event(s, now, &ev);
+                memset(&ev, 0, sizeof(ev));
+                ev.type = SDL_MOUSEBUTTONDOWN;
+                ev.button.windowID = wid;
+                ev.button.button = b;
+                ev.button.state = SDL_PRESSED;
+                ev.button.clicks = (Uint8)(1 + rnd_below(st, 3));
+                ev.button.x = px;
+                ev.button.y = py;
+                inject_event(s, now, &ev);
+                ev.type = SDL_MOUSEBUTTONUP;
+                ev.button.state = SDL_RELEASED;
+                inject_event(s, now + (Uint64)rnd_below(st, 200), &ev);
+                st->mouse++;
+                n = 3;
+        } else if (k < 625) { /* mouse wandering */
+                ev.type = SDL_MOUSEMOTION;
+                ev.motion.windowID = wid;
+                ev.motion.x = (int)(x * (float)ui->w);
+                ev.motion.y = (int)(y * (float)ui->h);
+                ev.motion.xrel = rnd_below(st, 200) - 100;
+                ev.motion.yrel = rnd_below(st, 200) - 100;
+                inject_event(s, now, &ev);
+                st->mouse++;
+                n = 1;
+        } else if (k < 685) { /* wheel, either way, sometimes huge */
+                ev.type = SDL_MOUSEWHEEL;
+                ev.wheel.windowID = wid;
+                ev.wheel.y = rnd_below(st, 10) - 5;
+                ev.wheel.preciseY = (float)ev.wheel.y * (rnd_below(st, 20) == 0 ? 1000.0f : 1.0f);
+                ev.wheel.x = rnd_below(st, 3) - 1;
+                ev.wheel.preciseX = (float)ev.wheel.x;
+                inject_event(s, now, &ev);
+                st->wheels++;
+                n = 1;
+        } else if (k < 725) { /* text typed on a USB keyboard (printable ASCII) */
+                ev.type = SDL_TEXTINPUT;
+                ev.text.windowID = wid;
+                int len = 1 + rnd_below(st, (int)sizeof(ev.text.text) - 2);
+                for (int i = 0; i < len; i++)
+                        ev.text.text[i] = (char)(32 + rnd_below(st, 95));
+                inject_event(s, now, &ev);
+                st->texts++;
+                n = 1;
+        } else if (k < 825) { /* any key with any modifiers */
+                static const SDL_Keycode keys[] = {SDLK_a, SDLK_z, SDLK_1, SDLK_0, SDLK_RETURN, SDLK_TAB,
+                                                   SDLK_BACKSPACE, SDLK_DELETE, SDLK_SPACE, SDLK_LEFT,
+                                                   SDLK_RIGHT, SDLK_UP, SDLK_DOWN, SDLK_PAGEUP, SDLK_HOME,
+                                                   SDLK_F1, SDLK_F5, SDLK_F10, SDLK_F12, SDLK_PRINTSCREEN,
+                                                   SDLK_POWER, SDLK_SLEEP, SDLK_AC_HOME, SDLK_MENU};
+                static const Uint16 mods[] = {KMOD_NONE, KMOD_NONE, KMOD_LSHIFT, KMOD_LCTRL, KMOD_LALT,
+                                              KMOD_LCTRL | KMOD_LSHIFT, KMOD_RALT, KMOD_LGUI};
+                SDL_Keycode sym = keys[rnd_below(st, (int)SDL_arraysize(keys))];
+                Uint16 mod = mods[rnd_below(st, (int)SDL_arraysize(mods))];
+                if (ui_escape_is_chord(sym, mod))
+                        st->chords++;
+                n = storm_chord(s, ui, now, sym, mod);
+                st->keys++;
+        } else if (k < 955) { /* the escape chords a customer would try */
+                static const struct { SDL_Keycode sym; Uint16 mod; } chords[] = {
+                        {SDLK_TAB, KMOD_LALT}, {SDLK_F4, KMOD_LALT}, {SDLK_ESCAPE, KMOD_NONE},
+                        {SDLK_ESCAPE, KMOD_LALT}, {SDLK_LGUI, KMOD_NONE}, {SDLK_RGUI, KMOD_NONE},
+                        {SDLK_d, KMOD_LGUI}, {SDLK_TAB, KMOD_LGUI}, {SDLK_w, KMOD_LCTRL}, {SDLK_q, KMOD_LCTRL},
+                        {SDLK_DELETE, KMOD_LCTRL | KMOD_LALT}, {SDLK_BACKSPACE, KMOD_LCTRL | KMOD_LALT},
+                        {SDLK_F11, KMOD_NONE}, {SDLK_TAB, KMOD_LALT | KMOD_LSHIFT}, {SDLK_SPACE, KMOD_LALT},
+                        {SDLK_F1, KMOD_LCTRL | KMOD_LALT}, {SDLK_F2, KMOD_LCTRL | KMOD_LALT},
+                        {SDLK_F3, KMOD_LCTRL | KMOD_LALT}, {SDLK_F4, KMOD_LCTRL | KMOD_LALT},
+                        {SDLK_F5, KMOD_LCTRL | KMOD_LALT}, {SDLK_F6, KMOD_LCTRL | KMOD_LALT},
+                        {SDLK_F7, KMOD_LCTRL | KMOD_LALT}, {SDLK_F8, KMOD_LCTRL | KMOD_LALT},
+                        {SDLK_F9, KMOD_LCTRL | KMOD_LALT}, {SDLK_F10, KMOD_LCTRL | KMOD_LALT},
+                        {SDLK_F11, KMOD_LCTRL | KMOD_LALT}, {SDLK_F12, KMOD_LCTRL | KMOD_LALT}};
+                int c = rnd_below(st, (int)SDL_arraysize(chords));
+                n = storm_chord(s, ui, now, chords[c].sym, chords[c].mod);
+                st->chords++;
+        } else if (k < 985) { /* the window manager asks the app to go */
+                if (rnd_below(st, 2)) {
+                        ev.type = SDL_QUIT;
+                } else {
+                        ev.type = SDL_WINDOWEVENT;
+                        ev.window.windowID = wid;
+                        ev.window.event = SDL_WINDOWEVENT_CLOSE;
+                }
+                inject_event(s, now, &ev);
+                st->quits++;
+                n = 1;
+        } else { /* focus and visibility churn a WM or a second screen causes */
+                static const Uint8 wev[] = {SDL_WINDOWEVENT_FOCUS_LOST, SDL_WINDOWEVENT_FOCUS_GAINED,
+                                            SDL_WINDOWEVENT_MINIMIZED, SDL_WINDOWEVENT_RESTORED,
+                                            SDL_WINDOWEVENT_HIDDEN, SDL_WINDOWEVENT_SHOWN,
+                                            SDL_WINDOWEVENT_EXPOSED, SDL_WINDOWEVENT_LEAVE,
+                                            SDL_WINDOWEVENT_ENTER, SDL_WINDOWEVENT_TAKE_FOCUS};
+                ev.type = SDL_WINDOWEVENT;
+                ev.window.windowID = wid;
+                ev.window.event = wev[rnd_below(st, (int)SDL_arraysize(wev))];
+                inject_event(s, now, &ev);
+                st->winevents++;
+                n = 1;
+        }
+        return n;
+}
+
+static void storm_begin(struct ui *ui, struct ui_script *s, long n, uint64_t seed, int per_frame)
+{
+        struct storm *st = &s->storm;
+        memset(st, 0, sizeof(*st));
+        st->active = true;
+        st->seed = seed;
+        st->rng = seed;
+        st->left = st->total = n;
+        st->per_frame = per_frame;
+        st->t_start = st->last_frame_ticks = SDL_GetTicks64();
+        st->frame_seen = ui->frame_no;
+        st->gen_frame = UINT64_MAX;
+        st->frames_start = ui->n_frames;
+        st->start_screen = ui->screen;
+        ui_escape_get_stats(&st->esc0);
+}
+
+static void storm_report(struct ui *ui, struct storm *st)
+{
+        double draw_max = 0;
+        for (int i = st->frames_start; i < ui->n_frames; i++)
+                if (ui->frame_ms[i] > draw_max)
+                        draw_max = ui->frame_ms[i];
+        struct ui_escape_stats e;
+        ui_escape_get_stats(&e);
+        Uint32 wf = SDL_GetWindowFlags(ui->win);
+        /* An escape: a quit request or escape chord that got past the filter
+         * in kiosk mode, or the window no longer the full-screen surface.
+         * (A quit that the loop obeyed ends the run before this line.) */
+        bool lost_window = (wf & (SDL_WINDOW_HIDDEN | SDL_WINDOW_MINIMIZED)) != 0 ||
+                           (ui->opt.fullscreen && !(wf & SDL_WINDOW_FULLSCREEN_DESKTOP));
+        uint64_t passed = (e.quit_passed - st->esc0.quit_passed) + (e.keys_passed - st->esc0.keys_passed);
+        long escapes = (ui_escape_kiosk_mode() ? (long)passed : 0) + (lost_window ? 1 : 0);
+        double secs = (double)(SDL_GetTicks64() - st->t_start) / 1000.0;
+        printf("{\"storm\":true,\"seed\":%llu,\"events\":%ld,\"pushed\":%ld,\"filtered\":%ld,"
+               "\"push_errors\":%ld,\"kiosk_mode\":%s,\"escapes\":%ld,\"quit_requests\":%ld,"
+               "\"escape_chords\":%ld,\"quit_dropped\":%llu,\"keys_dropped\":%llu,\"taps\":%ld,"
+               "\"drags\":%ld,\"long_presses\":%ld,\"gestures\":%ld,\"mouse\":%ld,\"wheels\":%ld,"
+               "\"texts\":%ld,\"keys\":%ld,\"window_events\":%ld,\"seconds\":%.2f,\"frames\":%d,"
+               "\"frame_ms_max\":%.2f,\"frame_gap_ms_max\":%.2f,\"start_screen\":\"%s\","
+               "\"end_screen\":\"%s\",\"screens\":{",
+               (unsigned long long)st->seed, st->total - st->left, st->pushed, st->filtered, st->push_errors,
+               ui_escape_kiosk_mode() ? "true" : "false", escapes, st->quits, st->chords,
+               (unsigned long long)(e.quit_dropped - st->esc0.quit_dropped),
+               (unsigned long long)(e.keys_dropped - st->esc0.keys_dropped), st->taps, st->drags,
+               st->long_presses, st->gestures, st->mouse, st->wheels, st->texts, st->keys, st->winevents, secs,
+               ui->n_frames - st->frames_start, draw_max, st->gap_max_ms, ui_screen_name(st->start_screen),
+               ui_screen_name(ui->screen));
+        int first = 1;
+        for (int i = 0; i < _UI_SCREEN_MAX; i++)
+                if (st->screen_frames[i]) {
+                        printf("%s\"%s\":%u", first ? "" : ",", ui_screen_name((enum ui_screen)i),
+                               st->screen_frames[i]);
+                        first = 0;
+                }
+        printf("}}\n");
+        fflush(stdout);
+}
+
+/* One step of a running storm; returns like ui_script_step. */
+static int storm_step(struct ui *ui, struct ui_script *s, Uint64 now)
+{
+        struct storm *st = &s->storm;
+        if (ui->frame_no != st->frame_seen) { /* a frame was drawn since the last step */
+                double gap = (double)(now - st->last_frame_ticks);
+                if (gap > st->gap_max_ms)
+                        st->gap_max_ms = gap;
+                st->last_frame_ticks = now;
+                st->frame_seen = ui->frame_no;
+                st->screen_frames[ui->screen]++;
+        }
+        if (st->left > 0 && st->gen_frame != ui->frame_no) {
+                st->gen_frame = ui->frame_no;
+                int made = 0;
+                for (int guard = 0; guard < st->per_frame && made < st->per_frame && st->left > 0 &&
+                                    s->q_len + STORM_ACTION_MAX <= INJECT_MAX;
+                     guard++) {
+                        int n = storm_action(s, ui, now);
+                        made += n;
+                        st->left -= n;
+                }
+                if (st->left < 0)
+                        st->left = 0; /* the last action may overshoot N by a few events */
+                ui->dirty = true;     /* every batch gets a frame */
+        }
+        if (st->left == 0 && s->q_len == 0) {
+                storm_report(ui, st);
+                st->active = false;
+                s->pc++;
+                s->waiting = false;
+                return 0;
+        }
+        if (s->q_len > 0 && s->q[0].due > now)
+                return (int)SDL_min(s->q[0].due - now, 16);
+        return s->q_len > 0 ? 0 : -1;
 }
 
 bool ui_script_busy(struct ui *ui)
@@ -140,13 +521,17 @@ int ui_script_step(struct ui *ui, struct ui_script *s)
         /* deliver due injected events (in order) */
         int delivered = 0;
         while (delivered < s->q_len && s->q[delivered].due <= now) {
-                SDL_PushEvent(&s->q[delivered].ev);
+                int r = SDL_PushEvent(&s->q[delivered].ev);
+                if (s->storm.active) /* 1 queued, 0 dropped by the event filter, < 0 queue full */
+                        r > 0 ? s->storm.pushed++ : r == 0 ? s->storm.filtered++ : s->storm.push_errors++;
                 delivered++;
         }
         if (delivered) {
                 memmove(s->q, s->q + delivered, (size_t)(s->q_len - delivered) * sizeof(s->q[0]));
                 s->q_len -= delivered;
         }
+        if (s->storm.active)
+                return storm_step(ui, s, now);
         if (s->q_len > 0)
                 return (int)(s->q[0].due - now);
         /* Injected input must reach a frame before the next command looks at
@@ -264,6 +649,38 @@ int ui_script_step(struct ui *ui, struct ui_script *s)
                                 ui->mark_ms[ui->n_marks++] = (double)(SDL_GetPerformanceCounter() - ui->t0) * 1000.0 /
                                                              (double)SDL_GetPerformanceFrequency();
                         }
+                } else if (strcmp(cmd, "storm") == 0) {
+                        char *end = NULL;
+                        long n = a[0] ? strtol(a[0], &end, 10) : -1;
+                        if (!a[0] || *end || n < 1 || n > STORM_MAX_EVENTS || !a[1])
+                                return fail(ui, s, "usage: storm N SEED [PER_FRAME]"), 0;
+                        unsigned long long seed = strtoull(a[1], &end, 10);
+                        if (*end)
+                                return fail(ui, s, "bad storm seed"), 0;
+                        long per = 32;
+                        if (a[2] && ((per = strtol(a[2], &end, 10)) < 1 || per > 512 || *end))
+                                return fail(ui, s, "bad storm rate"), 0;
+                        storm_begin(ui, s, n, seed, (int)per);
+                        return 0; /* storm_step advances pc when it ends */
+                } else if (strcmp(cmd, "home") == 0) {
+                        if (ui->screen != UI_SCREEN_ATTRACT || ui->dirty) {
+                                if (elapsed > 30000)
+                                        return fail(ui, s, "attract screen not reached in 30 s"), 0;
+                                static const char *const ways[] = {"continue", "staff-cancel", "staff-back",
+                                                                   "start-over", "next", "back"};
+                                const struct ui_hit *h = NULL;
+                                for (size_t i = 0; !ui->dirty && !h && i < SDL_arraysize(ways); i++)
+                                        h = find_hit(ui, ways[i]);
+                                if (!h)
+                                        return -1;
+                                float x = (h->r.x + h->r.w / 2.0f) / ui->w, y = (h->r.y + h->r.h / 2.0f) / ui->h;
+                                inject(s, now, SDL_FINGERDOWN, x, y, 0, 0);
+                                inject(s, now + 50, SDL_FINGERUP, x, y, 0, 0);
+                                return 0; /* same command again once the tap has its frame */
+                        }
+                } else if (strcmp(cmd, "say") == 0) {
+                        printf("script: %s\n", s->lines[s->pc] + 3 + strspn(s->lines[s->pc] + 3, " \t"));
+                        fflush(stdout);
                 } else if (strcmp(cmd, "quit") == 0) {
                         ui->quit = true;
                 } else {
