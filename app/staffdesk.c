@@ -832,6 +832,32 @@ static void uuid_v4(char out[STORE_ID_SIZE])
                  b[15]);
 }
 
+/* <dir>/last-test-print.json: which job the last test print was, so a
+ * technician (or a test) can find it in CUPS and on the printer. Durable
+ * (temp + fsync + rename + fsync dir); a failure only loses this note. */
+static void write_test_record(const char *dir, const char *job_id, const char *queue,
+                              const char *paper, int cups_id)
+{
+        json_t *j = json_pack("{s:s, s:s, s:s, s:i}", "job_id", job_id, "queue", queue, "paper",
+                              paper, "cups_job_id", cups_id);
+        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        char path[PATH_MAX + 32], tmp[PATH_MAX + 48];
+        snprintf(path, sizeof(path), "%s/last-test-print.json", dir);
+        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        int fd = text ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
+        if (fd >= 0) {
+                size_t len = strlen(text);
+                bool ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+                ok = close(fd) == 0 && ok;
+                if (ok && rename(tmp, path) == 0)
+                        (void)fsync_path(dir, true);
+                else
+                        unlink(tmp);
+        }
+        free(text);
+}
+
 /* Send the rendered target as one job pk-<uuid> (no store row: not an order). */
 static int submit_target(struct app_staffdesk *d, const char *q, const char *master,
                          const struct img_product *prod, char job_id[STORE_ID_SIZE], int *ret_cups)
@@ -916,6 +942,7 @@ static int do_test_print(struct app_staffdesk *d, const struct cmd *c)
         free(spec);
         if (rc < 0)
                 return rc;
+        write_test_record(dir, job_id, q, paper_name, cups_id);
         pthread_mutex_lock(&d->snap_lock);
         snprintf(d->tech.last_test_job, sizeof(d->tech.last_test_job), "pk-%.36s", job_id);
         pthread_mutex_unlock(&d->snap_lock);

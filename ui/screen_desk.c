@@ -435,7 +435,8 @@ void ui_screen_desk(struct ui *ui)
                 ui_desk_sent(ui, app_staffdesk_refresh(ui->desk));
         }
         float ny = sy + bh + g;
-        ui_desk_banner(ui, (struct ui_rect){side.x, ny, side.w, fmaxf(ui_dp(ui, 90), side.y + side.h - ny)});
+        ui_desk_banner(ui, (struct ui_rect){side.x, ny, side.w,
+                                            fminf(ui_dp(ui, 160), fmaxf(ui_dp(ui, 90), side.y + side.h - ny))});
         if (ui->dv.detail_open)
                 draw_detail(ui, main, &det);
         else

@@ -36,17 +36,24 @@ void ui_screen_products(struct ui *ui)
          * a partly shown last row and the scroll bar say there is more. */
         struct ui_rect list = {c.x, c.y, c.w, c.h - sum_h - g};
         int rows = n < APP_KIOSK_MAX_PRODUCTS ? n : APP_KIOSK_MAX_PRODUCTS;
-        ui->products_scroll.max = rows * (bh + g) - g - list.h;
+        /* Narrow (portrait): the name on its own line above full-width papers,
+         * so prices never overflow their buttons. */
+        bool narrow = c.w < ui_dp(ui, 1200);
+        float name_h = narrow ? ui_dp(ui, 56) : 0, row_h = name_h + bh;
+        ui->products_scroll.max = rows * (row_h + g) - g - list.h;
         ui_scroll_update(ui, &ui->products_scroll, list, ui->frame_dt);
         ui_clip_begin(ui, list);
         float y = list.y - ui->products_scroll.offset;
-        bool narrow = c.w < ui_dp(ui, 1200); /* portrait: the name above its papers */
-        for (int i = 0; i < rows; i++, y += bh + g) {
-                if (y + bh < list.y || y > list.y + list.h)
+        for (int i = 0; i < rows; i++, y += row_h + g) {
+                if (y + row_h < list.y || y > list.y + list.h)
                         continue; /* not visible */
-                float name_w = narrow ? c.w * 0.34f : c.w * 0.3f;
-                ui_text(ui, prods[i].name, (struct ui_rect){c.x, y, name_w - g, bh}, narrow ? 32 : 40,
-                        UI_FG, UI_LEFT, true, true);
+                float name_w = narrow ? 0 : c.w * 0.3f;
+                if (narrow)
+                        ui_text(ui, prods[i].name, (struct ui_rect){c.x, y, c.w, name_h}, 36, UI_FG,
+                                UI_LEFT, true, false);
+                else
+                        ui_text(ui, prods[i].name, (struct ui_rect){c.x, y, name_w - g, bh}, 40, UI_FG,
+                                UI_LEFT, true, true);
                 int np = prods[i].n_papers;
                 float bw = (c.w - name_w - g * (np - 1)) / (np > 0 ? np : 1);
                 for (int j = 0; j < np; j++) {
@@ -55,7 +62,7 @@ void ui_screen_products(struct ui *ui)
                         snprintf(label, sizeof(label), "%s  %s", _(prods[i].papers[j].name), money);
                         snprintf(id, sizeof(id), "product-%d-%d", i, j);
                         bool chosen = !strcmp(sum.sku, prods[i].sku) && !strcmp(sum.paper, prods[i].papers[j].id);
-                        if (ui_button(ui, id, label, (struct ui_rect){c.x + name_w + j * (bw + g), y, bw, bh}, chosen))
+                        if (ui_button(ui, id, label, (struct ui_rect){c.x + name_w + j * (bw + g), y + name_h, bw, bh}, chosen))
                                 app_kiosk_choose_product(ui->kiosk, prods[i].sku, prods[i].papers[j].id);
                 }
         }
