@@ -495,6 +495,34 @@ static int open_photo(const char *path, struct img_errbuf *err)
         return fd;
 }
 
+/* The caller's fd must be a regular file opened read-only: it is sent as is. */
+static int check_fd(int fd, struct img_errbuf *err)
+{
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+                return img_fail(err, IMG_E_UNREADABLE, "not a regular file");
+        return 0;
+}
+
+int app_decode_probe_fd(struct app_decode_pool *pool, int fd, unsigned flags,
+                        struct img_probe *ret, struct img_errbuf *err)
+{
+        if (!pool || !ret || (flags & ~(unsigned)IMG_PROBE_NO_HASH))
+                return img_fail(err, APP_DECODE_E_INVALID, "decode probe: bad argument");
+        int rc = check_fd(fd, err);
+        if (rc < 0)
+                return rc;
+        struct app_decode_req req = {.op = APP_DECODE_OP_PROBE, .probe_flags = flags};
+        struct app_decode_reply r;
+        int i = take_helper(pool);
+        rc = helper_call(pool, &pool->helpers[i], &req, fd, &r, err);
+        give_helper(pool, i);
+        count(pool, rc);
+        if (rc == 0)
+                app_decode_reply_to_probe(&r, ret);
+        return rc;
+}
+
 int app_decode_probe(struct app_decode_pool *pool, const char *path, unsigned flags,
                      struct img_probe *ret, struct img_errbuf *err)
 {
@@ -503,30 +531,23 @@ int app_decode_probe(struct app_decode_pool *pool, const char *path, unsigned fl
         int fd = open_photo(path, err);
         if (fd < 0)
                 return fd;
-        struct app_decode_req req = {.op = APP_DECODE_OP_PROBE, .probe_flags = flags};
-        struct app_decode_reply r;
-        int i = take_helper(pool);
-        int rc = helper_call(pool, &pool->helpers[i], &req, fd, &r, err);
-        give_helper(pool, i);
+        int rc = app_decode_probe_fd(pool, fd, flags, ret, err);
         close(fd);
-        count(pool, rc);
-        if (rc == 0)
-                app_decode_reply_to_probe(&r, ret);
         return rc;
 }
 
-int app_decode_thumb(struct app_decode_pool *pool, const char *path,
-                     const struct img_thumb_spec *spec, struct img_pixels *ret_px,
-                     struct img_thumb_info *ret_info, struct img_errbuf *err)
+int app_decode_thumb_fd(struct app_decode_pool *pool, int fd,
+                        const struct img_thumb_spec *spec, struct img_pixels *ret_px,
+                        struct img_thumb_info *ret_info, struct img_errbuf *err)
 {
         struct img_thumb_spec def = IMG_THUMB_SPEC_DEFAULT;
         if (!spec)
                 spec = &def;
-        if (!pool || !path || !ret_px || spec->size < 16 || spec->size > APP_DECODE_MAX_THUMB)
+        if (!pool || !ret_px || spec->size < 16 || spec->size > APP_DECODE_MAX_THUMB)
                 return img_fail(err, APP_DECODE_E_INVALID, "decode thumb: bad argument");
-        int fd = open_photo(path, err);
-        if (fd < 0)
-                return fd;
+        int rc = check_fd(fd, err);
+        if (rc < 0)
+                return rc;
         struct app_decode_req req = {.op = APP_DECODE_OP_THUMB,
                                      .thumb_size = spec->size,
                                      .square = spec->square,
@@ -534,7 +555,7 @@ int app_decode_thumb(struct app_decode_pool *pool, const char *path,
         struct app_decode_reply r;
         int i = take_helper(pool);
         struct helper *h = &pool->helpers[i];
-        int rc = helper_call(pool, h, &req, fd, &r, err);
+        rc = helper_call(pool, h, &req, fd, &r, err);
         uint8_t *data = NULL;
         if (rc == 0) {
                 /* Copy out while we still own the slot (the next request
@@ -546,7 +567,6 @@ int app_decode_thumb(struct app_decode_pool *pool, const char *path,
                         rc = img_fail(err, IMG_E_INTERNAL, "out of memory");
         }
         give_helper(pool, i);
-        close(fd);
         count(pool, rc);
         if (rc == 0) {
                 ret_px->width = r.thumb_width;
@@ -556,6 +576,20 @@ int app_decode_thumb(struct app_decode_pool *pool, const char *path,
                 if (ret_info)
                         app_decode_reply_to_thumb_info(&r, ret_info);
         }
+        return rc;
+}
+
+int app_decode_thumb(struct app_decode_pool *pool, const char *path,
+                     const struct img_thumb_spec *spec, struct img_pixels *ret_px,
+                     struct img_thumb_info *ret_info, struct img_errbuf *err)
+{
+        if (!pool || !path || !ret_px)
+                return img_fail(err, APP_DECODE_E_INVALID, "decode thumb: bad argument");
+        int fd = open_photo(path, err);
+        if (fd < 0)
+                return fd;
+        int rc = app_decode_thumb_fd(pool, fd, spec, ret_px, ret_info, err);
+        close(fd);
         return rc;
 }
 

@@ -82,6 +82,16 @@ int app_decode_thumb(struct app_decode_pool *pool, const char *path,
                      const struct img_thumb_spec *spec, struct img_pixels *ret_px,
                      struct img_thumb_info *ret_info, struct img_errbuf *err);
 
+/* The same for a file the caller already opened and checked (read-only, a
+ * regular file): app/ingest opens photos beneath the volume root with
+ * O_NOFOLLOW on every component, so it hands over the fd, never a path. The
+ * fd stays the caller's. */
+int app_decode_probe_fd(struct app_decode_pool *pool, int fd, unsigned flags,
+                        struct img_probe *ret, struct img_errbuf *err);
+int app_decode_thumb_fd(struct app_decode_pool *pool, int fd,
+                        const struct img_thumb_spec *spec, struct img_pixels *ret_px,
+                        struct img_thumb_info *ret_info, struct img_errbuf *err);
+
 struct app_decode_stats {
         uint64_t requests, spawned, crashed, timeouts, cpu_limit, protocol_errors;
 };

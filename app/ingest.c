@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <vips/vips.h>
 
+#include "app/decode_pool.h"
 #include "app/ingest_walk.h"
 #include "app/name_sanitise.h"
 #include "app/spool.h"
@@ -48,6 +49,8 @@ struct item {
         enum app_item_state state;
         char sha256[65];
         enum thumb_state thumb;
+        int thumb_error;
+        bool unreadable; /* the decoder (helper) failed on it */
         bool deferred; /* progressive: skipped until the first screen is done */
 };
 
@@ -140,6 +143,8 @@ static void item_export(const struct app_ingest *s, size_t id, struct app_ingest
         memcpy(r->sha256, it->sha256, sizeof(r->sha256));
         if (it->thumb == T_DONE)
                 thumb_path(s, id, r->thumb, sizeof(r->thumb));
+        r->thumb_error = it->thumb_error;
+        r->unreadable = it->unreadable;
         snprintf(r->rel, sizeof(r->rel), "%s", it->rel);
 }
 
@@ -200,8 +205,21 @@ static int on_file(void *user, const struct app_walk_file *f)
                 char p[64];
                 snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
                 struct img_probe pr;
-                int r = img_probe_file(p, IMG_PROBE_NO_HASH, &pr, NULL);
+                int r = s->o.pool ? app_decode_probe_fd(s->o.pool, fd, IMG_PROBE_NO_HASH, &pr, NULL)
+                                  : img_probe_file(p, IMG_PROBE_NO_HASH, &pr, NULL);
                 close(fd);
+                if (r <= APP_DECODE_E_CRASHED && r > _APP_DECODE_E_MIN &&
+                    app_decode_error_is_photo(r)) {
+                        /* The decoder died or hung on it: a hostile or broken
+                         * file the customer still sees, as "can't be read". */
+                        memset(&pr, 0, sizeof(pr));
+                        pr.format = IMG_FMT_UNKNOWN;
+                        it->unreadable = true;
+                        it->thumb_error = r;
+                        if (it->thumb == T_PENDING)
+                                it->thumb = T_FAILED;
+                        r = 0;
+                }
                 if (r != 0) {
                         free(it->rel), free(it);
                         on_skip(s, skip_for_probe(r));
@@ -251,6 +269,10 @@ static int on_file(void *user, const struct app_walk_file *f)
         }
         s->items[s->n_items++] = it;
         s->st.photos = s->n_items;
+        if (it->unreadable) {
+                s->st.unreadable++;
+                s->st.thumbs_done += it->thumb == T_FAILED; /* never attempted */
+        }
         if (!s->thumbs_dir && s->n_items == APP_INGEST_FIRST_SCREEN)
                 s->st.seconds_to_first_24 = elapsed(s);
         item_export(s, id, &pub);
@@ -294,9 +316,13 @@ static void *walker_main(void *arg)
         pthread_mutex_lock(&s->items_lock);
         s->st.walk_done = true;
         s->st.vanished = r == DRV_E_GONE;
+        size_t photos = s->n_items;
+        bool vanished = s->st.vanished;
         pthread_cond_broadcast(&s->work_cond);
         maybe_finished(s);
         pthread_mutex_unlock(&s->items_lock);
+        if (s->o.on_walk_done)
+                s->o.on_walk_done(s->o.user, photos, vanished);
         vips_thread_shutdown(); /* the probe ran libvips on this thread */
         return NULL;
 }
@@ -345,6 +371,65 @@ static size_t pick_job(struct app_ingest *s)
         return SIZE_MAX;
 }
 
+/* Our own pixels (validated by the pool, or made by image/ here) as the
+ * thumbnail JPEG: temp name + rename, so a reader never sees half a file. A
+ * cache, not a record: no fsync. Encoding is libvips on a buffer we built;
+ * no customer bytes are parsed here. */
+static int write_thumb_jpeg(const struct img_pixels *px, int quality, const char *out)
+{
+        if (px->width <= 0 || px->height <= 0 || px->stride < px->width * 3)
+                return IMG_E_INTERNAL;
+        size_t row = (size_t)px->width * 3;
+        uint8_t *packed = NULL;
+        const uint8_t *data = px->data;
+        if ((size_t)px->stride != row) {
+                packed = malloc(row * (size_t)px->height);
+                if (!packed)
+                        return IMG_E_INTERNAL;
+                for (int y = 0; y < px->height; y++)
+                        memcpy(packed + row * (size_t)y, px->data + (size_t)px->stride * (size_t)y, row);
+                data = packed;
+        }
+        VipsImage *im = vips_image_new_from_memory(data, row * (size_t)px->height, px->width,
+                                                   px->height, 3, VIPS_FORMAT_UCHAR);
+        int r = IMG_E_INTERNAL;
+        if (im) {
+                im->Type = VIPS_INTERPRETATION_sRGB;
+                char tmp[1100];
+                snprintf(tmp, sizeof(tmp), "%s.tmp.jpg", out);
+                if (vips_jpegsave(im, tmp, "Q", quality, "strip", TRUE, NULL) == 0 &&
+                    rename(tmp, out) == 0)
+                        r = 0;
+                else
+                        unlink(tmp);
+                g_object_unref(im);
+        }
+        vips_error_clear();
+        free(packed);
+        return r;
+}
+
+/* One thumbnail of the checked file `fd` into `out`. With pixels wanted
+ * (sandbox, or a caller that shows them) the pixels come back in *px;
+ * otherwise image/ writes the file straight from its pipeline (the CLI). */
+static int make_thumb(struct app_ingest *s, int fd, const struct img_thumb_spec *spec,
+                      const char *out, struct img_pixels *px)
+{
+        int r;
+        if (s->o.pool) {
+                r = app_decode_thumb_fd(s->o.pool, fd, spec, px, NULL, NULL);
+        } else {
+                char in[64];
+                snprintf(in, sizeof(in), "/proc/self/fd/%d", fd);
+                if (!s->o.on_pixels)
+                        return img_thumb_file(in, spec, out, NULL, NULL);
+                r = img_thumb_to_pixels(in, spec, px, NULL, NULL);
+        }
+        if (r == 0 && (r = write_thumb_jpeg(px, spec->quality > 0 ? spec->quality : 85, out)) != 0)
+                img_pixels_free(px);
+        return r;
+}
+
 static void *worker_main(void *arg)
 {
         struct app_ingest *s = arg;
@@ -374,12 +459,12 @@ static void *worker_main(void *arg)
                 pthread_mutex_unlock(&s->items_lock);
 
                 int r = IMG_E_UNREADABLE;
+                struct img_pixels px = {0};
                 int fd = root >= 0 && rel ? app_walk_open(root, rel) : -EIO;
                 if (fd >= 0) {
-                        char in[64], out[1024];
-                        snprintf(in, sizeof(in), "/proc/self/fd/%d", fd);
+                        char out[1024];
                         thumb_path(s, id, out, sizeof(out));
-                        r = img_thumb_file(in, &spec, out, NULL, NULL);
+                        r = make_thumb(s, fd, &spec, out, &px);
                         close(fd);
                 }
                 if (root >= 0)
@@ -389,12 +474,21 @@ static void *worker_main(void *arg)
                 struct app_ingest_item pub;
                 pthread_mutex_lock(&s->items_lock);
                 it->thumb = r == 0 ? T_DONE : T_FAILED;
+                it->thumb_error = r < 0 ? r : 0;
+                if (r <= APP_DECODE_E_CRASHED && r > _APP_DECODE_E_MIN &&
+                    app_decode_error_is_photo(r) && !it->unreadable) {
+                        it->unreadable = true;
+                        s->st.unreadable++;
+                }
                 s->st.thumbs_done++;
                 size_t want = APP_INGEST_FIRST_SCREEN;
                 if (s->st.seconds_to_first_24 < 0 && s->st.thumbs_done >= want)
                         s->st.seconds_to_first_24 = elapsed(s);
                 item_export(s, id, &pub);
                 pthread_mutex_unlock(&s->items_lock);
+                if (r == 0 && px.data && s->o.on_pixels)
+                        s->o.on_pixels(s->o.user, &pub, &px);
+                img_pixels_free(&px);
                 if (s->o.on_thumb)
                         s->o.on_thumb(s->o.user, &pub, r);
                 pthread_mutex_lock(&s->items_lock);
@@ -476,11 +570,9 @@ int app_ingest_start(const struct app_ingest_opts *opts, struct app_ingest **ret
                 }
         }
         clock_gettime(CLOCK_MONOTONIC, &s->t0);
-        if (pthread_create(&s->walker, NULL, walker_main, s) != 0) {
-                app_ingest_free(s);
-                return drv_fail(err, DRV_E_IO, "cannot start the walker");
-        }
-        s->walker_started = true;
+        /* Workers first, the walker last: once the walker runs, callbacks may
+         * run, and nothing after it can fail (a caller may hold its own lock
+         * around this call that the callbacks take). */
         if (s->thumbs_dir) {
                 s->workers = calloc(s->o.jobs, sizeof(*s->workers));
                 for (unsigned k = 0; s->workers && k < s->o.jobs; k++) {
@@ -493,6 +585,11 @@ int app_ingest_start(const struct app_ingest_opts *opts, struct app_ingest **ret
                         return drv_fail(err, DRV_E_IO, "cannot start thumbnail workers");
                 }
         }
+        if (pthread_create(&s->walker, NULL, walker_main, s) != 0) {
+                app_ingest_free(s);
+                return drv_fail(err, DRV_E_IO, "cannot start the walker");
+        }
+        s->walker_started = true;
         *ret = s;
         return 0;
 }

@@ -20,8 +20,9 @@
  *
  * Ownership: the session owns its items; item pointers handed to callbacks are
  * valid only during the call (copy what you need). Callbacks run on the walker
- * or a thumbnail thread, never on the caller's thread; they must not call back
- * into the session except app_ingest_prioritise.
+ * or a thumbnail thread, never on the caller's thread, and never with the
+ * session's lock held; they may call the read functions (get, count, sorted,
+ * stats) and app_ingest_prioritise, nothing else.
  *
  * Errors are enum drv_error codes (drivers/error.h: a session's failures are
  * device failures: DRV_E_GONE for a pulled-out volume, DRV_E_LIMIT, ...), with
@@ -33,6 +34,9 @@
 #include <stdint.h>
 
 #include "drivers/error.h"
+
+struct app_decode_pool; /* app/decode_pool.h */
+struct img_pixels;      /* image/thumb.h */
 
 /* Defaults and limits of a session, each with its reason. */
 #define APP_INGEST_MAX_DEPTH 32        /* DCIM nests 3-4 deep; 32 covers any sane tree */
@@ -86,6 +90,9 @@ struct app_ingest_item {
         enum app_item_state state;
         char sha256[65];           /* after select, else "" */
         char thumb[512];           /* thumbnail path when done, else "" */
+        int thumb_error;           /* < 0 when the thumbnail failed, else 0 */
+        bool unreadable;           /* "this photo can't be read": the decoder crashed,
+                                      hung or hit a limit on it (probe or thumbnail) */
         char rel[4096];            /* raw relative path: for the session's own use (tests
                                       check containment); never display or log it */
 };
@@ -101,10 +108,23 @@ struct app_ingest_opts {
         unsigned jobs;             /* thumbnail threads, 0: 2 */
         int thumb_size;            /* 0: 256 */
         bool no_probe;             /* tests without image/: extension only */
+        /* Sandboxed decoding (DESIGN "Untrusted input"): probes and thumbnails
+         * run in this pool's printkiosk-decode helpers, which see only the fd
+         * of the checked file; the session writes the thumbnail JPEG from the
+         * validated pixels. NULL: image/ in this process (CLI, benchmarks).
+         * Borrowed: must outlive the session. */
+        struct app_decode_pool *pool;
         /* Called once per photo as found (walker thread). */
         void (*on_item)(void *user, const struct app_ingest_item *item);
         /* Called when a thumbnail is done (err 0) or failed (negative img_error). */
         void (*on_thumb)(void *user, const struct app_ingest_item *item, int err);
+        /* Optional: the thumbnail's pixels (borrowed, valid during the call),
+         * called on the worker thread just before on_thumb for a success. */
+        void (*on_pixels)(void *user, const struct app_ingest_item *item,
+                          const struct img_pixels *px);
+        /* Optional: the walk ended (walker thread, once; thumbnails may still
+         * be running). `vanished`: the root went away during the walk. */
+        void (*on_walk_done)(void *user, size_t photos, bool vanished);
         /* Test hook: called after each copied chunk of a select; a non-zero return
          * simulates the device vanishing (errno ENODEV) at that point. */
         int (*copy_hook)(void *user, size_t id, uint64_t copied);
@@ -118,6 +138,7 @@ struct app_ingest_stats {
         size_t skipped[_APP_SKIP_MAX];
         bool walk_done;
         bool vanished;              /* the root went away during the walk */
+        size_t unreadable;          /* photos the decoder failed on (crash, hang, limit) */
         double seconds_to_first_24; /* -1 until 24 thumbnails (or all, if fewer) */
         double seconds_total;       /* walk + thumbnails, -1 while running */
 };

@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/decode_pool.h"
+#include "app/ingest.h"
 #include "app/orders.h"
 #include "app/prices.h"
 #include "app/session.h"
@@ -32,17 +35,26 @@
 #include "image/catalogue.h"
 #include "image/proof.h"
 #include "app/staff_pin.h"
+#include "drivers/volume.h"
 #include "image/image.h"
-#ifdef PK_HAVE_IMG_THUMB
-#include "image/thumb.h"
-#endif
-#ifdef PK_HAVE_IMG_PROBE
 #include "image/probe.h"
-#endif
+#include "image/thumb.h"
+
+#include <vips/vips.h> /* vips_thread_shutdown only */
 
 struct photo {
-        char *path;        /* (owned) full path; never shown or logged */
+        size_t ingest_id;  /* app/ingest item id; SIZE_MAX for synthetic photos */
         struct app_kiosk_photo info;
+        int64_t want_gen;  /* generation of the request waiting for its thumbnail, 0 none */
+        char ext[8];       /* spool file extension ("jpeg") */
+        bool copy_queued;  /* waiting for the copier */
+};
+
+/* The user pointer of one source's ingest callbacks: a callback whose serial
+ * is not the kiosk's current one belongs to a session being wiped. */
+struct src_ctx {
+        struct app_kiosk *k;
+        uint64_t serial;
 };
 
 struct job {
@@ -62,7 +74,10 @@ struct order_job {
         bool print_now;
         char sku[32], paper[32];
         size_t n;
-        char **files;
+        char **files;           /* spool copies, filled on the order thread */
+        size_t *ids;            /* app/ingest ids */
+        char (*exts)[8];
+        struct app_ingest *ingest; /* held (hold_session) until the order is made */
         struct app_order_item_choice *choices;
 };
 
@@ -84,12 +99,45 @@ struct app_kiosk {
         char currency[4];
         char sku[32], paper[32];
 
-        /* walker thread: started by open_folder, joined before the list changes */
-        pthread_t walker;
-        bool walker_started;
-        atomic_bool walk_cancel; /* set by source_stop, polled by the walker */
+        /* the photo source: an app/ingest session (walker + thumbnailers) on a
+         * folder or volume, in its own session folder (thumbnails, spool) */
+        struct app_ingest *ingest;
+        struct src_ctx *ctx;
+        char *session_dir;
+        char *sessions_dir;         /* parent of the session folders */
+        uint64_t source_serial;
         bool walk_running;
-        char *walk_root;
+        int64_t walk_started_ms, published_ms;
+        int *pos;                   /* ingest id -> photo index, -1 not on the grid yet */
+        size_t n_pos;
+        struct app_ingest_item scratch; /* request_thumbs' lookups, under state_lock */
+        struct app_decode_pool *pool;   /* sandboxed decoding; NULL: in process */
+        char volume_id[192];        /* the source's volume id, "" for a folder */
+        bool source_gone;           /* its volume was pulled out */
+        bool waiting;               /* a volume arrived that is not the source */
+        struct app_kiosk_volume waiting_vol;
+        uint64_t volume_serial;
+        struct drv_volume_watch *volumes;
+
+        /* copier thread: copy-on-select and resume after a pull-out */
+        pthread_mutex_t copy_lock;  /* copyq, reinsert_*, copy_busy, copier_stop */
+        pthread_cond_t copy_cond;
+        pthread_t copier;
+        bool copier_started, copier_stop, copy_busy, reinsert_pending;
+        atomic_bool copy_abort;     /* polled between copied chunks */
+        size_t copyq[APP_KIOSK_COPY_QUEUE];
+        int n_copy;
+        char reinsert_root[1024], reinsert_id[192];
+        int64_t test_pull_after;    /* PK_KIOSK_TEST_PULL_AFTER (tests only) */
+        bool locks_ready;           /* the locks below and above were initialised */
+
+        /* an order reading a session's spool keeps that session alive */
+        pthread_mutex_t order_files_lock; /* holds, order_ingest, retired* */
+        int holds;
+        struct app_ingest *order_ingest;
+        struct app_ingest *retired;
+        char *retired_dir;
+        struct src_ctx *retired_ctx;
 
         pthread_mutex_t job_lock;   /* jobs, job_generation, pin_pending, stopping */
         pthread_cond_t job_cond;
@@ -143,12 +191,8 @@ int64_t app_kiosk_now_ms(void)
 bool app_kiosk_has(struct app_kiosk *k, enum app_kiosk_feature f)
 {
         switch (f) {
-#ifdef PK_HAVE_IMG_THUMB
-        case APP_KIOSK_HAS_THUMBS: return true;
-#endif
-#ifdef PK_HAVE_IMG_PROBE
+        case APP_KIOSK_HAS_THUMBS: return true; /* app/ingest: image/thumb, sandboxed */
         case APP_KIOSK_HAS_PROBE: return true;
-#endif
         case APP_KIOSK_HAS_PRICES: return k->n_products > 0;
         case APP_KIOSK_HAS_PREVIEW: return k->orders != NULL;
         case APP_KIOSK_HAS_ORDERS: return k->orders != NULL && k->n_products > 0;
@@ -261,14 +305,15 @@ static int load_prices(struct app_kiosk *k, const struct app_kiosk_config *cfg, 
 
 static void photos_clear_locked(struct app_kiosk *k)
 {
-        for (int i = 0; i < k->n_photos; i++)
-                free(k->photos[i].path);
         free(k->photos);
         k->photos = NULL;
         k->n_photos = k->cap_photos = 0;
+        free(k->pos);
+        k->pos = NULL;
+        k->n_pos = 0;
 }
 
-static int photo_append_locked(struct app_kiosk *k, char *path, const char *name)
+static int photo_append_locked(struct app_kiosk *k, size_t ingest_id, const char *name)
 {
         if (k->n_photos >= APP_KIOSK_MAX_PHOTOS)
                 return APP_KIOSK_E_STATE;
@@ -282,7 +327,7 @@ static int photo_append_locked(struct app_kiosk *k, char *path, const char *name
         }
         struct photo *p = &k->photos[k->n_photos++];
         memset(p, 0, sizeof(*p));
-        p->path = path;
+        p->ingest_id = ingest_id;
         p->info.crop_x = p->info.crop_y = 0.5;
         p->info.crop_zoom = 1.0;
         /* Display name: printable ASCII only (hostile names), shortened. */
@@ -295,144 +340,272 @@ static int photo_append_locked(struct app_kiosk *k, char *path, const char *name
         return 0;
 }
 
-/* Until app/ingest lands, this bounded listing stands in for it: regular files
- * with an image extension, no symlinks (O_NOFOLLOW / d_type + fstatat with
- * AT_SYMLINK_NOFOLLOW), depth <= APP_KIOSK_MAX_DEPTH, at most
- * APP_KIOSK_MAX_PHOTOS. Replace with app/ingest's streaming walk. */
-static bool has_image_ext(const char *name)
+/* Kiosk index of ingest item `id`, or -1 while it is not on the grid yet. */
+static int index_of_locked(struct app_kiosk *k, size_t id)
 {
-        const char *dot = strrchr(name, '.');
-        if (!dot)
-                return false;
-        static const char *const exts[] = {".jpg", ".jpeg", ".png", ".heic", ".heif", ".webp"};
-        for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
-                if (strcasecmp(dot, exts[i]) == 0)
-                        return true;
-        return false;
+        return id < k->n_pos ? k->pos[id] : -1;
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void walk_post_progress(struct app_kiosk *k, enum app_msg_type t, int skipped)
+static void post_walk(struct app_kiosk *k, enum app_msg_type t, int found, int skipped)
 {
         struct app_msg m = {.type = t};
-        pthread_mutex_lock(&k->state_lock);
-        m.u.walk.found = k->n_photos;
-        pthread_mutex_unlock(&k->state_lock);
+        m.u.walk.found = found;
         m.u.walk.skipped = skipped;
         (void)app_bus_post(k->bus, &m);
 }
 
-static void walk_dir(struct app_kiosk *k, const char *dir, int depth, int *skipped)
+static void post_photo_state(struct app_kiosk *k, int index)
 {
-        if (depth > APP_KIOSK_MAX_DEPTH || k->walk_cancel)
-                return;
-        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return;
-        }
-        /* Collect names first so the list is in name order (camera names are
-         * chronological) and the walk is deterministic. */
-        char **names = NULL;
-        size_t n = 0, cap = 0;
-        struct dirent *de;
-        while ((de = readdir(d)) && n < APP_KIOSK_MAX_PHOTOS) {
-                if (de->d_name[0] == '.')
-                        continue; /* dot files, ., .., macOS ._ files */
-                if (n == cap) {
-                        cap = cap ? cap * 2 : 64;
-                        char **nn = realloc(names, cap * sizeof(*nn));
-                        if (!nn)
-                                break;
-                        names = nn;
-                }
-                names[n] = strdup(de->d_name);
-                if (names[n])
-                        n++;
-        }
-        if (n > 0)
-                qsort(names, n, sizeof(*names), cmp_names);
-        for (size_t i = 0; i < n && !k->walk_cancel; i++) {
-                struct stat st;
-                if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) != 0) {
-                        (*skipped)++;
-                        continue;
-                }
-                char *path = NULL;
-                if (asprintf(&path, "%s/%s", dir, names[i]) < 0)
-                        continue;
-                if (S_ISDIR(st.st_mode)) {
-                        walk_dir(k, path, depth + 1, skipped);
-                        free(path);
-                } else if (S_ISREG(st.st_mode) && has_image_ext(names[i]) && st.st_size > 0) {
-                        struct app_kiosk_photo extra = {0};
-#ifdef PK_HAVE_IMG_PROBE
-                        struct img_probe pr;
-                        if (img_probe_file(path, IMG_PROBE_NO_HASH, &pr, NULL) != 0) {
-                                (*skipped)++;
-                                free(path);
-                                continue;
-                        }
-                        extra.width = pr.oriented_width;
-                        extra.height = pr.oriented_height;
-                        if (strlen(pr.captured_at) >= 10)
-                                memcpy(extra.date, pr.captured_at, 10);
-#endif
-                        pthread_mutex_lock(&k->state_lock);
-                        int r = photo_append_locked(k, path, names[i]);
-                        if (r == 0) {
-                                struct app_kiosk_photo *pi = &k->photos[k->n_photos - 1].info;
-                                pi->width = extra.width;
-                                pi->height = extra.height;
-                                memcpy(pi->date, extra.date, sizeof(pi->date));
-                        }
-                        int count = k->n_photos;
-                        pthread_mutex_unlock(&k->state_lock);
-                        if (r != 0) {
-                                free(path);
-                                (*skipped)++;
-                        } else if (count % 24 == 0) {
-                                walk_post_progress(k, APP_MSG_WALK_PROGRESS, *skipped);
-                        }
-                } else {
-                        (*skipped)++;
-                        free(path);
-                }
-        }
-        for (size_t i = 0; i < n; i++)
-                free(names[i]);
-        free(names);
-        closedir(d);
+        struct app_msg m = {.type = APP_MSG_PHOTO_STATE};
+        m.u.thumb.index = index;
+        (void)app_bus_post(k->bus, &m);
 }
 
-static void *walker_main(void *arg)
+/* Put every photo the walk found that is not on the grid yet at the end of
+ * the grid, newest first (app_ingest_sorted: EXIF capture time, else file
+ * time). The grid's indices never move (the UI keys its textures and rows by
+ * index), so this runs once when the walk ends, or, for a walk longer than
+ * APP_KIOSK_PUBLISH_HOLD_MS, every APP_KIOSK_PUBLISH_EVERY_MS with what was
+ * found meanwhile. Walker thread; state_lock held (state_lock -> the
+ * session's own lock is the order everywhere). Returns photos added. */
+static int publish_locked(struct app_kiosk *k, struct app_ingest *s)
 {
-        struct app_kiosk *k = arg;
-        int skipped = 0;
-        walk_dir(k, k->walk_root, 0, &skipped);
+        size_t n = app_ingest_count(s);
+        if (n == 0 || (int)k->n_pos >= APP_KIOSK_MAX_PHOTOS)
+                return 0;
+        size_t *ids = malloc(n * sizeof(*ids));
+        int *npos = realloc(k->pos, n * sizeof(*npos));
+        if (!ids || !npos) {
+                free(ids);
+                if (npos)
+                        k->pos = npos;
+                return 0;
+        }
+        k->pos = npos;
+        for (size_t i = k->n_pos; i < n; i++)
+                k->pos[i] = -1;
+        k->n_pos = n;
+        size_t m = app_ingest_sorted(s, ids, n);
+        int added = 0;
+        for (size_t i = 0; i < m; i++) {
+                size_t id = ids[i];
+                if (id >= n || k->pos[id] >= 0)
+                        continue;
+                struct app_ingest_item it;
+                if (app_ingest_get(s, id, &it) != 0)
+                        continue;
+                if (photo_append_locked(k, id, it.name) != 0)
+                        break;
+                struct photo *p = &k->photos[k->n_photos - 1];
+                p->info.width = it.width;
+                p->info.height = it.height;
+                p->info.unreadable = it.unreadable;
+                if (it.sort_key[0] && strlen(it.sort_key) >= 10)
+                        memcpy(p->info.date, it.sort_key, 10);
+                p->info.date[10] = '\0';
+                copy_str(p->ext, sizeof(p->ext), it.format ? it.format : "bin");
+                k->pos[id] = k->n_photos - 1;
+                added++;
+        }
+        free(ids);
+        k->published_ms = app_kiosk_now_ms();
+        return added;
+}
+
+/* ingest callbacks (walker and thumbnail threads; never with ingest's lock) */
+
+static void on_ingest_item(void *user, const struct app_ingest_item *item)
+{
+        const struct src_ctx *c = user;
+        struct app_kiosk *k = c->k;
+        (void)item;
         pthread_mutex_lock(&k->state_lock);
-        k->walk_running = false;
+        struct app_ingest *s = c->serial == k->source_serial ? k->ingest : NULL;
+        int64_t now = app_kiosk_now_ms();
+        bool due = s && (k->published_ms ? now - k->published_ms >= APP_KIOSK_PUBLISH_EVERY_MS
+                                         : now - k->walk_started_ms >= APP_KIOSK_PUBLISH_HOLD_MS);
+        int added = due ? publish_locked(k, s) : 0;
+        int found = k->n_photos;
         pthread_mutex_unlock(&k->state_lock);
-        walk_post_progress(k, APP_MSG_WALK_DONE, skipped);
-        return NULL;
+        if (added > 0)
+                post_walk(k, APP_MSG_WALK_PROGRESS, found, 0);
 }
 
-/* Stop the walker and forget queued jobs; the caller then changes the list. */
+static void on_ingest_walk_done(void *user, size_t photos, bool vanished)
+{
+        const struct src_ctx *c = user;
+        struct app_kiosk *k = c->k;
+        (void)photos;
+        pthread_mutex_lock(&k->state_lock);
+        struct app_ingest *s = c->serial == k->source_serial ? k->ingest : NULL;
+        if (!s) { /* a session being wiped */
+                pthread_mutex_unlock(&k->state_lock);
+                return;
+        }
+        publish_locked(k, s);
+        k->walk_running = false;
+        int found = k->n_photos;
+        struct app_ingest_stats st;
+        app_ingest_get_stats(s, &st);
+        pthread_mutex_unlock(&k->state_lock);
+        size_t skipped = 0;
+        for (int i = 0; i < _APP_SKIP_MAX; i++)
+                skipped += st.skipped[i];
+        (void)vanished; /* pull-out is announced by the volume watcher */
+        post_walk(k, APP_MSG_WALK_DONE, found, (int)(skipped > INT32_MAX ? INT32_MAX : skipped));
+}
+
+/* RGB pixels packed (stride = 3 * width) in a new buffer for the bus. */
+static uint8_t *pixels_dup(const struct img_pixels *px)
+{
+        size_t row = (size_t)px->width * 3;
+        uint8_t *d = malloc(row * (size_t)px->height);
+        for (int y = 0; d && y < px->height; y++)
+                memcpy(d + row * (size_t)y, px->data + (size_t)px->stride * (size_t)y, row);
+        return d;
+}
+
+static void on_ingest_pixels(void *user, const struct app_ingest_item *item,
+                             const struct img_pixels *px)
+{
+        const struct src_ctx *c = user;
+        struct app_kiosk *k = c->k;
+        pthread_mutex_lock(&k->state_lock);
+        int i = c->serial == k->source_serial ? index_of_locked(k, item->id) : -1;
+        int64_t gen = i >= 0 ? k->photos[i].want_gen : 0;
+        if (gen > 0)
+                k->photos[i].want_gen = 0; /* served: the file job drops it */
+        pthread_mutex_unlock(&k->state_lock);
+        if (gen <= 0 || px->width <= 0 || px->height <= 0 || px->stride < px->width * 3)
+                return;
+        struct app_msg m = {.type = APP_MSG_THUMB_READY, .generation = (uint64_t)gen};
+        m.u.thumb.index = i;
+        m.u.thumb.pixels = pixels_dup(px);
+        if (!m.u.thumb.pixels)
+                return;
+        m.u.thumb.width = px->width;
+        m.u.thumb.height = px->height;
+        m.u.thumb.stride = px->width * 3;
+        m.u.thumb.src_width = item->width;
+        m.u.thumb.src_height = item->height;
+        (void)app_bus_post(k->bus, &m);
+}
+
+static void on_ingest_thumb(void *user, const struct app_ingest_item *item, int err)
+{
+        const struct src_ctx *c = user;
+        struct app_kiosk *k = c->k;
+        if (err == 0)
+                return; /* pixels went out through on_ingest_pixels */
+        pthread_mutex_lock(&k->state_lock);
+        int i = c->serial == k->source_serial ? index_of_locked(k, item->id) : -1;
+        int64_t gen = i >= 0 ? k->photos[i].want_gen : 0;
+        bool newly_unreadable = false;
+        if (i >= 0) {
+                k->photos[i].want_gen = 0;
+                newly_unreadable = item->unreadable && !k->photos[i].info.unreadable;
+                k->photos[i].info.unreadable |= item->unreadable;
+        }
+        pthread_mutex_unlock(&k->state_lock);
+        if (gen > 0) {
+                struct app_msg m = {.type = APP_MSG_THUMB_FAILED, .generation = (uint64_t)gen};
+                m.u.thumb.index = i;
+                m.u.thumb.error = err;
+                (void)app_bus_post(k->bus, &m);
+        }
+        if (newly_unreadable)
+                post_photo_state(k, i);
+}
+
+/* Test hook through app/ingest's copy hook: a wipe aborts a running copy
+ * (it would be deleted anyway), and PK_KIOSK_TEST_PULL_AFTER=N (tests only)
+ * makes every copy fail like a pulled-out stick after N bytes. */
+static int kiosk_copy_hook(void *user, size_t id, uint64_t copied)
+{
+        const struct src_ctx *c = user;
+        struct app_kiosk *k = c->k;
+        (void)id;
+        if (k->copy_abort)
+                return 1;
+        return k->test_pull_after > 0 && copied >= (uint64_t)k->test_pull_after;
+}
+
+/* Stop the copier's work on the session (it checks copy_abort between
+ * chunks) and wait until it let go; it takes no new work until
+ * copier_resume, so the caller may free the session in between. */
+static void copier_release(struct app_kiosk *k)
+{
+        pthread_mutex_lock(&k->copy_lock);
+        k->copy_abort = true;
+        k->n_copy = 0;
+        k->reinsert_pending = false;
+        while (k->copy_busy)
+                pthread_cond_wait(&k->copy_cond, &k->copy_lock);
+        pthread_mutex_unlock(&k->copy_lock);
+}
+
+static void copier_resume(struct app_kiosk *k)
+{
+        pthread_mutex_lock(&k->copy_lock);
+        k->copy_abort = false;
+        pthread_mutex_unlock(&k->copy_lock);
+}
+
+/* End the ingest session: thumbnails and the session spool are deleted
+ * (nothing in them belongs to an order: app/orders keeps its own durable
+ * copy in the data spool), then the session folder. While an order is still
+ * reading this session's spool, the order thread does it when done. */
+static void ingest_end(struct app_kiosk *k, struct app_ingest *s, char *dir, struct src_ctx *ctx)
+{
+        if (!s && !dir) {
+                free(ctx);
+                return;
+        }
+        struct drv_errbuf e;
+        if (app_ingest_session_end(s, NULL, 0, &e) != 0 && getenv("PK_KIOSK_DEBUG"))
+                fprintf(stderr, "printkiosk: session wipe: %s\n", e.msg);
+        if (dir) {
+                char sub[1100];
+                snprintf(sub, sizeof(sub), "%s/thumbs", dir);
+                rmdir(sub);
+                snprintf(sub, sizeof(sub), "%s/spool", dir);
+                rmdir(sub);
+                if (rmdir(dir) != 0 && getenv("PK_KIOSK_DEBUG"))
+                        fprintf(stderr, "printkiosk: session folder not empty after wipe\n");
+        }
+        free(dir);
+        free(ctx); /* after the session's threads were joined */
+        (void)k;
+}
+
+/* Stop the walk and thumbnails, wipe the session's files, forget queued jobs;
+ * the caller then changes the list. */
 static void source_stop(struct app_kiosk *k)
 {
-        k->walk_cancel = true;
-        if (k->walker_started) {
-                pthread_join(k->walker, NULL);
-                k->walker_started = false;
+        copier_release(k);
+        pthread_mutex_lock(&k->state_lock);
+        struct app_ingest *s = k->ingest;
+        char *dir = k->session_dir;
+        struct src_ctx *ctx = k->ctx;
+        k->ingest = NULL;
+        k->session_dir = NULL;
+        k->ctx = NULL;
+        k->source_serial++; /* callbacks of the old session now do nothing */
+        pthread_mutex_unlock(&k->state_lock);
+        /* app_ingest_session_end joins the walker and thumbnailers; their
+         * callbacks take state_lock, so it must not be held here. */
+        pthread_mutex_lock(&k->order_files_lock);
+        if (s && k->holds > 0 && k->order_ingest == s) {
+                k->retired = s; /* the order thread ends it */
+                k->retired_dir = dir;
+                k->retired_ctx = ctx;
+                s = NULL;
+                dir = NULL;
+                ctx = NULL;
         }
-        k->walk_cancel = false;
+        pthread_mutex_unlock(&k->order_files_lock);
+        ingest_end(k, s, dir, ctx);
+        copier_resume(k);
         pthread_mutex_lock(&k->job_lock);
         k->job_generation++;
         k->n_jobs = k->job_next = 0;
@@ -443,33 +616,104 @@ static void source_stop(struct app_kiosk *k)
         photos_clear_locked(k);
         k->source = SOURCE_NONE;
         k->walk_running = false;
+        k->published_ms = 0;
+        k->source_gone = false;
+        k->volume_id[0] = '\0';
         pthread_mutex_unlock(&k->state_lock);
-        free(k->walk_root);
-        k->walk_root = NULL;
 }
 
-int app_kiosk_open_folder(struct app_kiosk *k, const char *path)
+/* A fresh private folder for one source's thumbnails and spool:
+ * <sessions>/s-XXXXXX, 0700. */
+static char *make_session_dir(struct app_kiosk *k)
+{
+        const char *base = k->sessions_dir;
+        if (mkdir(base, 0700) != 0 && errno != EEXIST)
+                return NULL;
+        char *d = NULL;
+        if (asprintf(&d, "%s/s-XXXXXX", base) < 0)
+                return NULL;
+        if (!mkdtemp(d)) {
+                free(d);
+                return NULL;
+        }
+        return d;
+}
+
+static int open_source(struct app_kiosk *k, const char *path, const char *volume_id)
 {
         if (!path || !*path)
                 return APP_KIOSK_E_INVALID;
         if (!app_kiosk_session_active(k))
                 return APP_KIOSK_E_STATE;
         source_stop(k);
-        k->walk_root = strdup(path);
-        if (!k->walk_root)
-                return APP_KIOSK_E_NOMEM;
+        char *dir = make_session_dir(k);
+        struct src_ctx *ctx = calloc(1, sizeof(*ctx));
+        if (!dir || !ctx) {
+                free(ctx);
+                if (dir)
+                        rmdir(dir);
+                free(dir);
+                return APP_KIOSK_E_IO;
+        }
+        char thumbs[1100], spool[1100];
+        snprintf(thumbs, sizeof(thumbs), "%s/thumbs", dir);
+        snprintf(spool, sizeof(spool), "%s/spool", dir);
+        struct app_ingest_opts o = {
+                .root = path,
+                .volume_id = volume_id,
+                .thumbs_dir = thumbs,
+                .spool_dir = spool,
+                .max_files = APP_KIOSK_MAX_PHOTOS,
+                .jobs = APP_KIOSK_WORKERS,
+                .thumb_size = k->cfg.thumb_size,
+                .pool = k->pool,
+                .on_item = on_ingest_item,
+                .on_thumb = on_ingest_thumb,
+                .on_pixels = on_ingest_pixels,
+                .on_walk_done = on_ingest_walk_done,
+                .copy_hook = kiosk_copy_hook,
+                .user = ctx,
+        };
         pthread_mutex_lock(&k->state_lock);
+        ctx->k = k;
+        ctx->serial = ++k->source_serial;
         k->source = SOURCE_FOLDER;
         k->walk_running = true;
-        pthread_mutex_unlock(&k->state_lock);
-        if (pthread_create(&k->walker, NULL, walker_main, k) != 0) {
-                pthread_mutex_lock(&k->state_lock);
+        k->walk_started_ms = app_kiosk_now_ms();
+        k->published_ms = 0;
+        k->session_dir = dir;
+        copy_str(k->volume_id, sizeof(k->volume_id), volume_id);
+        /* Callbacks may run before app_ingest_start returns: they find the
+         * session through k->ingest, so it is set under the same lock they
+         * take, before any of them can get it. */
+        struct drv_errbuf e;
+        struct app_ingest *s = NULL;
+        int r = app_ingest_start(&o, &s, &e);
+        k->ingest = r == 0 ? s : NULL;
+        k->ctx = r == 0 ? ctx : NULL;
+        if (r != 0) {
                 k->walk_running = false;
-                pthread_mutex_unlock(&k->state_lock);
-                return APP_KIOSK_E_NOMEM;
+                k->source = SOURCE_NONE;
+                k->session_dir = NULL;
         }
-        k->walker_started = true;
+        pthread_mutex_unlock(&k->state_lock);
+        if (r != 0) {
+                ingest_end(k, NULL, dir, ctx);
+                return r == DRV_E_NOT_FOUND || r == DRV_E_IO ? APP_KIOSK_E_IO : APP_KIOSK_E_INVALID;
+        }
         return 0;
+}
+
+int app_kiosk_open_folder(struct app_kiosk *k, const char *path)
+{
+        return open_source(k, path, NULL);
+}
+
+int app_kiosk_open_volume(struct app_kiosk *k, const char *mount_point, const char *volume_id)
+{
+        if (!volume_id || !*volume_id)
+                return APP_KIOSK_E_INVALID;
+        return open_source(k, mount_point, volume_id);
 }
 
 int app_kiosk_open_synthetic(struct app_kiosk *k, int count)
@@ -485,7 +729,7 @@ int app_kiosk_open_synthetic(struct app_kiosk *k, int count)
         for (int i = 0; i < count && r == 0; i++) {
                 char name[32];
                 snprintf(name, sizeof(name), "synthetic-%05d.jpg", i);
-                r = photo_append_locked(k, NULL, name);
+                r = photo_append_locked(k, SIZE_MAX, name);
                 if (r == 0) {
                         struct app_kiosk_photo *pi = &k->photos[i].info;
                         /* Every 7th is a small photo, to show the low-res badge. */
@@ -495,8 +739,9 @@ int app_kiosk_open_synthetic(struct app_kiosk *k, int count)
                                  1 + (i / 24) % 28);
                 }
         }
+        int n = k->n_photos;
         pthread_mutex_unlock(&k->state_lock);
-        walk_post_progress(k, APP_MSG_WALK_DONE, 0);
+        post_walk(k, APP_MSG_WALK_DONE, n, 0);
         return r;
 }
 
@@ -550,61 +795,57 @@ static void synthetic_pixels(int index, int size, struct app_msg *m)
         m->u.thumb.pixels = px;
 }
 
+/* A job is either a synthetic photo or a thumbnail app/ingest has already
+ * written: our own small JPEG (made from pixels the sandbox validated), read
+ * back here in this process. Customer files are never decoded here. */
 static void do_thumb(struct app_kiosk *k, struct job j)
 {
         struct app_msg m = {.type = APP_MSG_THUMB_FAILED, .generation = (uint64_t)j.generation};
         m.u.thumb.index = j.index;
-        char *path = NULL;
         enum source_kind src;
+        char thumb[512] = "";
         pthread_mutex_lock(&k->state_lock);
         src = k->source;
         bool ok = j.index >= 0 && j.index < k->n_photos;
-        if (ok && k->photos[j.index].path)
-                path = strdup(k->photos[j.index].path);
+        struct app_ingest *s = k->ingest;
         if (ok) {
-                m.u.thumb.src_width = k->photos[j.index].info.width;
-                m.u.thumb.src_height = k->photos[j.index].info.height;
+                struct photo *p = &k->photos[j.index];
+                m.u.thumb.src_width = p->info.width;
+                m.u.thumb.src_height = p->info.height;
+                if (src == SOURCE_FOLDER) {
+                        /* Served meanwhile by on_ingest_pixels, or asked again. */
+                        ok = p->want_gen == j.generation;
+                        struct app_ingest_item it;
+                        if (ok && s && app_ingest_get(s, p->ingest_id, &it) == 0)
+                                copy_str(thumb, sizeof(thumb), it.thumb);
+                        if (ok)
+                                p->want_gen = 0;
+                }
         }
         pthread_mutex_unlock(&k->state_lock);
-        if (!ok) {
-                free(path);
+        if (!ok)
                 return;
-        }
         if (src == SOURCE_SYNTHETIC) {
                 synthetic_pixels(j.index, k->cfg.thumb_size, &m);
                 if (m.u.thumb.pixels)
                         m.type = APP_MSG_THUMB_READY;
-        } else if (path) {
-#ifdef PK_HAVE_IMG_THUMB
+        } else if (thumb[0]) {
                 struct img_thumb_spec spec = IMG_THUMB_SPEC_DEFAULT;
                 spec.size = k->cfg.thumb_size;
                 struct img_pixels px = {0};
-                struct img_thumb_info info = {0};
-                int r = img_thumb_to_pixels(path, &spec, &px, &info, NULL);
+                int r = img_thumb_to_pixels(thumb, &spec, &px, NULL, NULL);
                 if (r == 0) {
                         m.type = APP_MSG_THUMB_READY;
                         m.u.thumb.width = px.width;
                         m.u.thumb.height = px.height;
                         m.u.thumb.stride = px.stride;
                         m.u.thumb.pixels = px.data; /* moved into the message */
-                        m.u.thumb.src_width = info.src_width;
-                        m.u.thumb.src_height = info.src_height;
-                        pthread_mutex_lock(&k->state_lock);
-                        /* The list may have been replaced meanwhile: check the path. */
-                        if (j.index < k->n_photos && k->photos[j.index].path &&
-                            strcmp(k->photos[j.index].path, path) == 0) {
-                                k->photos[j.index].info.width = info.src_width;
-                                k->photos[j.index].info.height = info.src_height;
-                        }
-                        pthread_mutex_unlock(&k->state_lock);
                 } else {
                         m.u.thumb.error = r;
                 }
-#else
-                m.u.thumb.error = APP_KIOSK_E_UNAVAILABLE;
-#endif
+        } else {
+                m.u.thumb.error = APP_KIOSK_E_IO;
         }
-        free(path);
         (void)app_bus_post(k->bus, &m);
 }
 
@@ -661,9 +902,15 @@ static void *worker_main(void *arg)
                 pthread_cond_wait(&k->job_cond, &k->job_lock);
         }
         pthread_mutex_unlock(&k->job_lock);
+        vips_thread_shutdown(); /* libvips' per-thread buffers (our own thumbnails, proofs) */
         return NULL;
 }
 
+/* The visible cells first: for a folder, cells whose thumbnail app/ingest
+ * already wrote are read back by our workers; the others become ingest's
+ * priority window (a new generation there too), and their pixels are posted
+ * by on_ingest_pixels as each is made. A cell asked again before its answer
+ * keeps one answer (want_gen is the latest request; cleared when served). */
 int64_t app_kiosk_request_thumbs(struct app_kiosk *k, const int *indices, int n)
 {
         if (n < 0 || (n > 0 && !indices))
@@ -673,11 +920,254 @@ int64_t app_kiosk_request_thumbs(struct app_kiosk *k, const int *indices, int n)
         pthread_mutex_lock(&k->job_lock);
         int64_t gen = ++k->job_generation;
         k->n_jobs = k->job_next = 0;
-        for (int i = 0; i < n; i++)
-                k->jobs[k->n_jobs++] = (struct job){.index = indices[i], .generation = gen};
-        pthread_cond_broadcast(&k->job_cond);
         pthread_mutex_unlock(&k->job_lock);
+
+        struct job jobs[APP_KIOSK_MAX_REQUEST];
+        int n_jobs = 0;
+        size_t prio[APP_KIOSK_MAX_REQUEST];
+        size_t n_prio = 0;
+        int failed[APP_KIOSK_MAX_REQUEST], n_failed = 0;
+        pthread_mutex_lock(&k->state_lock);
+        struct app_ingest *s = k->source == SOURCE_FOLDER ? k->ingest : NULL;
+        for (int i = 0; i < n; i++) {
+                int idx = indices[i];
+                if (idx < 0 || idx >= k->n_photos)
+                        continue;
+                if (k->source != SOURCE_FOLDER) {
+                        jobs[n_jobs++] = (struct job){.index = idx, .generation = gen};
+                        continue;
+                }
+                struct photo *p = &k->photos[idx];
+                p->want_gen = gen;
+                struct app_ingest_item *it = &k->scratch;
+                if (!s || app_ingest_get(s, p->ingest_id, it) != 0 || it->thumb_error < 0) {
+                        p->want_gen = 0;
+                        failed[n_failed++] = idx;
+                } else if (it->thumb[0]) {
+                        jobs[n_jobs++] = (struct job){.index = idx, .generation = gen};
+                } else {
+                        prio[n_prio++] = p->ingest_id;
+                }
+        }
+        if (s && n_prio > 0)
+                app_ingest_prioritise(s, prio, n_prio);
+        pthread_mutex_unlock(&k->state_lock);
+
+        pthread_mutex_lock(&k->job_lock);
+        if (k->job_generation == gen) {
+                memcpy(k->jobs, jobs, (size_t)n_jobs * sizeof(jobs[0]));
+                k->n_jobs = n_jobs;
+                k->job_next = 0;
+                pthread_cond_broadcast(&k->job_cond);
+        }
+        pthread_mutex_unlock(&k->job_lock);
+        for (int i = 0; i < n_failed; i++) {
+                struct app_msg m = {.type = APP_MSG_THUMB_FAILED, .generation = (uint64_t)gen};
+                m.u.thumb.index = failed[i];
+                m.u.thumb.error = APP_KIOSK_E_IO;
+                (void)app_bus_post(k->bus, &m);
+        }
         return gen;
+}
+
+/* --- copy-on-select, pull-out and resume ------------------------------------- */
+
+/* Queue photo `index` for the copier (state_lock held): selected photos are
+ * copied into the session spool in the background, so the order never
+ * waits for the stick and a pull-out after selecting costs nothing. Bounded:
+ * at most APP_KIOSK_COPY_QUEUE waiting; beyond that the order thread copies
+ * what is left when the order is placed. */
+static void copy_enqueue_locked(struct app_kiosk *k, int index)
+{
+        struct photo *p = &k->photos[index];
+        if (k->source != SOURCE_FOLDER || p->info.copied || p->copy_queued || p->info.unreadable)
+                return;
+        pthread_mutex_lock(&k->copy_lock);
+        if (k->n_copy < APP_KIOSK_COPY_QUEUE) {
+                k->copyq[k->n_copy++] = p->ingest_id;
+                p->copy_queued = true;
+                pthread_cond_broadcast(&k->copy_cond);
+        }
+        pthread_mutex_unlock(&k->copy_lock);
+}
+
+/* After a copy or a resume: the photo's copied / reinsert state as ingest
+ * sees it; posts APP_MSG_PHOTO_STATE when it changed. */
+static void refresh_copy_state(struct app_kiosk *k, struct app_ingest *s, size_t id)
+{
+        struct app_ingest_item *it = malloc(sizeof(*it));
+        if (!it || app_ingest_get(s, id, it) != 0) {
+                free(it);
+                return;
+        }
+        pthread_mutex_lock(&k->state_lock);
+        int i = k->ingest == s ? index_of_locked(k, id) : -1;
+        bool changed = false;
+        if (i >= 0) {
+                struct photo *p = &k->photos[i];
+                bool copied = it->state == APP_ITEM_COPIED;
+                bool reinsert = it->state == APP_ITEM_REINSERT;
+                changed = copied != p->info.copied || reinsert != p->info.reinsert;
+                p->info.copied = copied;
+                p->info.reinsert = reinsert;
+                p->copy_queued = false;
+        }
+        pthread_mutex_unlock(&k->state_lock);
+        free(it);
+        if (changed)
+                post_photo_state(k, i);
+}
+
+static void *copier_main(void *arg)
+{
+        struct app_kiosk *k = arg;
+        pthread_mutex_lock(&k->copy_lock);
+        while (!k->copier_stop) {
+                bool reinsert = k->reinsert_pending && !k->copy_abort;
+                bool copy = k->n_copy > 0 && !k->copy_abort && !reinsert;
+                if (!reinsert && !copy) {
+                        pthread_cond_wait(&k->copy_cond, &k->copy_lock);
+                        continue;
+                }
+                size_t id = 0;
+                char root[sizeof(k->reinsert_root)], vid[sizeof(k->volume_id)];
+                if (reinsert) {
+                        memcpy(root, k->reinsert_root, sizeof(root));
+                        memcpy(vid, k->reinsert_id, sizeof(vid));
+                        k->reinsert_pending = false;
+                } else {
+                        id = k->copyq[0];
+                        memmove(&k->copyq[0], &k->copyq[1], (size_t)(k->n_copy - 1) * sizeof(id));
+                        k->n_copy--;
+                }
+                /* copy_abort was false: source_stop has not passed its wait,
+                 * so the session stays alive while copy_busy is set. */
+                k->copy_busy = true;
+                pthread_mutex_unlock(&k->copy_lock);
+                pthread_mutex_lock(&k->state_lock);
+                struct app_ingest *s = k->ingest;
+                bool gone = k->source_gone;
+                pthread_mutex_unlock(&k->state_lock);
+                struct drv_errbuf e;
+                if (s && reinsert) {
+                        int r = app_ingest_reinsert(s, root, vid, &e);
+                        if (r != 0 && getenv("PK_KIOSK_DEBUG"))
+                                fprintf(stderr, "printkiosk: resume: %s\n", e.msg);
+                        size_t n = app_ingest_count(s);
+                        for (size_t j = 0; j < n && !k->copy_abort; j++)
+                                refresh_copy_state(k, s, j);
+                } else if (s && !gone) {
+                        char sha[65];
+                        (void)app_ingest_select(s, id, sha, &e);
+                        refresh_copy_state(k, s, id);
+                } else if (s) {
+                        /* The stick is out: wait for it (reinsert re-copies). */
+                        pthread_mutex_lock(&k->state_lock);
+                        int i = k->ingest == s ? index_of_locked(k, id) : -1;
+                        bool changed = i >= 0 && !k->photos[i].info.reinsert && !k->photos[i].info.copied;
+                        if (i >= 0) {
+                                k->photos[i].copy_queued = false;
+                                if (!k->photos[i].info.copied)
+                                        k->photos[i].info.reinsert = true;
+                        }
+                        pthread_mutex_unlock(&k->state_lock);
+                        if (changed)
+                                post_photo_state(k, i);
+                }
+                pthread_mutex_lock(&k->copy_lock);
+                k->copy_busy = false;
+                pthread_cond_broadcast(&k->copy_cond);
+        }
+        pthread_mutex_unlock(&k->copy_lock);
+        return NULL;
+}
+
+/* drivers/volume watcher thread: a removable volume came or went. */
+static void on_volume(void *user, enum drv_volume_event ev, const struct drv_volume_info *v)
+{
+        struct app_kiosk *k = user;
+        enum app_msg_type t = APP_MSG_NONE;
+        int changed[64], n_changed = 0;
+        pthread_mutex_lock(&k->state_lock);
+        bool ours = k->ingest && k->volume_id[0] && strcmp(v->id, k->volume_id) == 0;
+        if (ev == DRV_VOLUME_ADDED) {
+                if (ours) {
+                        /* The same stick is back (maybe at a new mount point):
+                         * the copier re-opens it and copies what was waiting. */
+                        k->source_gone = false;
+                        pthread_mutex_lock(&k->copy_lock);
+                        copy_str(k->reinsert_root, sizeof(k->reinsert_root), v->mount_point);
+                        copy_str(k->reinsert_id, sizeof(k->reinsert_id), v->id);
+                        k->reinsert_pending = true;
+                        pthread_cond_broadcast(&k->copy_cond);
+                        pthread_mutex_unlock(&k->copy_lock);
+                } else {
+                        k->waiting = true;
+                        copy_str(k->waiting_vol.label, sizeof(k->waiting_vol.label), v->label);
+                        copy_str(k->waiting_vol.id, sizeof(k->waiting_vol.id), v->id);
+                        copy_str(k->waiting_vol.mount_point, sizeof(k->waiting_vol.mount_point),
+                                 v->mount_point);
+                }
+                t = APP_MSG_SOURCE_ARRIVED;
+        } else {
+                if (k->waiting && strcmp(v->id, k->waiting_vol.id) == 0)
+                        k->waiting = false;
+                if (ours) {
+                        k->source_gone = true;
+                        /* Selected photos not in the spool yet wait for the stick. */
+                        for (int i = 0; i < k->n_photos; i++) {
+                                struct photo *p = &k->photos[i];
+                                if (p->info.quantity > 0 && !p->info.copied && !p->info.reinsert) {
+                                        p->info.reinsert = true;
+                                        if (n_changed < 64)
+                                                changed[n_changed++] = i;
+                                }
+                        }
+                        t = APP_MSG_SOURCE_REMOVED;
+                }
+        }
+        uint64_t serial = ++k->volume_serial;
+        pthread_mutex_unlock(&k->state_lock);
+        if (t != APP_MSG_NONE) {
+                struct app_msg m = {.type = t, .generation = serial};
+                (void)app_bus_post(k->bus, &m);
+        }
+        for (int i = 0; i < n_changed; i++)
+                post_photo_state(k, changed[i]);
+}
+
+bool app_kiosk_volume_waiting(struct app_kiosk *k, struct app_kiosk_volume *ret)
+{
+        pthread_mutex_lock(&k->state_lock);
+        bool w = k->waiting;
+        if (w && ret)
+                *ret = k->waiting_vol;
+        pthread_mutex_unlock(&k->state_lock);
+        return w;
+}
+
+int app_kiosk_open_waiting_volume(struct app_kiosk *k)
+{
+        struct app_kiosk_volume v;
+        pthread_mutex_lock(&k->state_lock);
+        bool w = k->waiting;
+        if (w)
+                v = k->waiting_vol;
+        k->waiting = false;
+        pthread_mutex_unlock(&k->state_lock);
+        if (!w)
+                return APP_KIOSK_E_STATE;
+        return app_kiosk_open_volume(k, v.mount_point, v.id);
+}
+
+enum app_kiosk_source_state app_kiosk_source_state(struct app_kiosk *k)
+{
+        pthread_mutex_lock(&k->state_lock);
+        enum app_kiosk_source_state st = k->source == SOURCE_NONE ? APP_KIOSK_SOURCE_NONE
+                                         : k->source_gone        ? APP_KIOSK_SOURCE_GONE
+                                                                 : APP_KIOSK_SOURCE_OPEN;
+        pthread_mutex_unlock(&k->state_lock);
+        return st;
 }
 
 /* --- selection, edit, products --------------------------------------------------- */
@@ -689,8 +1179,14 @@ int app_kiosk_set_quantity(struct app_kiosk *k, int index, int quantity)
         int r = APP_KIOSK_E_NOT_FOUND;
         pthread_mutex_lock(&k->state_lock);
         if (index >= 0 && index < k->n_photos) {
-                k->photos[index].info.quantity = quantity;
-                r = 0;
+                if (quantity > 0 && k->photos[index].info.unreadable) {
+                        r = APP_KIOSK_E_STATE; /* "this photo can't be read" */
+                } else {
+                        k->photos[index].info.quantity = quantity;
+                        if (quantity > 0)
+                                copy_enqueue_locked(k, index);
+                        r = 0;
+                }
         }
         pthread_mutex_unlock(&k->state_lock);
         return r;
@@ -823,7 +1319,8 @@ int app_kiosk_request_preview(struct app_kiosk *k, int index, bool gamut_warning
         if (!k->orders)
                 return APP_KIOSK_E_UNAVAILABLE;
         pthread_mutex_lock(&k->state_lock);
-        bool ok = index >= 0 && index < k->n_photos && k->photos[index].path && k->paper[0];
+        bool ok = index >= 0 && index < k->n_photos && k->source == SOURCE_FOLDER &&
+                  !k->photos[index].info.unreadable && k->paper[0];
         pthread_mutex_unlock(&k->state_lock);
         if (!ok)
                 return APP_KIOSK_E_STATE;
@@ -842,18 +1339,82 @@ int app_kiosk_request_preview(struct app_kiosk *k, int index, bool gamut_warning
 }
 
 /* On a worker: probe, look the paper up, soft-proof into RGB pixels. */
+/* Keep session `s` (the current source) alive for a reader of its spool:
+ * source_stop then retires it instead of wiping, and the last
+ * release_session wipes it. One session at a time can be held. */
+static bool hold_session(struct app_kiosk *k, struct app_ingest *s)
+{
+        bool ok = false;
+        pthread_mutex_lock(&k->state_lock);
+        if (s && k->ingest == s) {
+                pthread_mutex_lock(&k->order_files_lock);
+                if (k->holds == 0 || k->order_ingest == s) {
+                        k->order_ingest = s;
+                        k->holds++;
+                        ok = true;
+                }
+                pthread_mutex_unlock(&k->order_files_lock);
+        }
+        pthread_mutex_unlock(&k->state_lock);
+        return ok;
+}
+
+static void release_session(struct app_kiosk *k)
+{
+        struct app_ingest *s = NULL;
+        char *dir = NULL;
+        struct src_ctx *ctx = NULL;
+        pthread_mutex_lock(&k->order_files_lock);
+        if (k->holds > 0 && --k->holds == 0) {
+                k->order_ingest = NULL;
+                s = k->retired, dir = k->retired_dir, ctx = k->retired_ctx;
+                k->retired = NULL, k->retired_dir = NULL, k->retired_ctx = NULL;
+        }
+        pthread_mutex_unlock(&k->order_files_lock);
+        ingest_end(k, s, dir, ctx);
+}
+
+/* The photo's file for previews and orders: its copy in the session spool,
+ * made now if the copier has not got to it (DRV_E_GONE: the stick is out).
+ * Never a path on the volume: the spool copy is the checked, hashed file.
+ * Any thread but the walker's; the session must be kept alive by the caller
+ * (order_files_busy or state_lock-free use while the source is current). */
+static int spool_path(struct app_kiosk *k, struct app_ingest *s, size_t id, const char *ext,
+                      char *ret, size_t len)
+{
+        char sha[65];
+        struct drv_errbuf e;
+        int r = app_ingest_select(s, id, sha, &e);
+        refresh_copy_state(k, s, id);
+        if (r != 0)
+                return r;
+        pthread_mutex_lock(&k->state_lock);
+        const char *dir = k->ingest == s && k->session_dir ? k->session_dir : NULL;
+        if (dir)
+                snprintf(ret, len, "%s/spool/%s.%s", dir, sha, ext);
+        pthread_mutex_unlock(&k->state_lock);
+        return dir ? 0 : DRV_E_GONE;
+}
+
+/* On a worker: the spool copy, probed in the sandbox, then soft-proofed into
+ * RGB pixels here (image/proof has no sandboxed form yet; the probe has
+ * already passed the photo through the helper). */
 static void do_preview(struct app_kiosk *k, struct preview_job j)
 {
         struct app_msg m = {.type = APP_MSG_PREVIEW_READY, .generation = j.tag};
         m.u.thumb.index = j.index;
-        char *path = NULL, paper_id[32] = "";
+        char path[1200] = "", paper_id[32] = "", ext[8] = "";
         int rotate = 0;
+        size_t id = SIZE_MAX;
         pthread_mutex_lock(&k->state_lock);
-        if (j.index < k->n_photos && k->photos[j.index].path) {
-                path = strdup(k->photos[j.index].path);
+        struct app_ingest *s = k->source == SOURCE_FOLDER ? k->ingest : NULL;
+        if (s && j.index < k->n_photos) {
+                id = k->photos[j.index].ingest_id;
+                memcpy(ext, k->photos[j.index].ext, sizeof(ext));
                 rotate = k->photos[j.index].info.rotate;
         }
         copy_str(paper_id, sizeof(paper_id), k->paper);
+        /* The copier must not free the session under us: hold it like an order. */
         pthread_mutex_unlock(&k->state_lock);
         struct img_probe probe;
         struct img_paper paper;
@@ -866,9 +1427,17 @@ static void do_preview(struct app_kiosk *k, struct preview_job j)
         spec.gamut_warning = j.gamut;
         spec.profiles_dir = app_orders_profiles_dir(k->orders);
         int r = APP_KIOSK_E_NOT_FOUND;
-        if (path && paper_id[0] && img_probe_file(path, IMG_PROBE_NO_HASH, &probe, NULL) == 0 &&
-            app_orders_paper(k->orders, paper_id, &paper, NULL) == 0)
-                r = img_proof_to_pixels(path, &probe, &paper, &spec, &px, &info, NULL);
+        if (s && id != SIZE_MAX && hold_session(k, s)) {
+                if (spool_path(k, s, id, ext, path, sizeof(path)) != 0)
+                        path[0] = '\0';
+                release_session(k);
+        }
+        if (path[0] && paper_id[0]) {
+                int pr = k->pool ? app_decode_probe(k->pool, path, IMG_PROBE_NO_HASH, &probe, NULL)
+                                 : img_probe_file(path, IMG_PROBE_NO_HASH, &probe, NULL);
+                if (pr == 0 && app_orders_paper(k->orders, paper_id, &paper, NULL) == 0)
+                        r = img_proof_to_pixels(path, &probe, &paper, &spec, &px, &info, NULL);
+        }
         if (r == 0) {
                 m.u.thumb.width = px.width;
                 m.u.thumb.height = px.height;
@@ -877,7 +1446,6 @@ static void do_preview(struct app_kiosk *k, struct preview_job j)
         } else {
                 m.u.thumb.error = r < 0 ? r : APP_KIOSK_E_IO;
         }
-        free(path);
         (void)app_bus_post(k->bus, &m);
 }
 
@@ -888,6 +1456,8 @@ static void order_job_clear(struct order_job *o)
         for (size_t i = 0; o->files && i < o->n; i++)
                 free(o->files[i]);
         free(o->files);
+        free(o->ids);
+        free(o->exts);
         free(o->choices);
         memset(o, 0, sizeof(*o));
 }
@@ -983,8 +1553,23 @@ static void *order_main(void *arg)
         };
         size_t bad = 0;
         const char *reason = NULL;
-        int r = app_order_create(k->orders, &req, &created, &bad, &reason, &oe);
-        if (r < 0) {
+        /* Every photo from its spool copy: copied by the copier already, or
+         * now (the stick may have gone meanwhile: "reinsert to continue"). */
+        int c = 0;
+        for (size_t i = 0; i < o->n && c == 0; i++) {
+                char path[1200];
+                c = spool_path(k, o->ingest, o->ids[i], o->exts[i], path, sizeof(path));
+                if (c == 0 && !(o->files[i] = strdup(path)))
+                        c = APP_KIOSK_E_NOMEM;
+        }
+        int r = c == 0 ? app_order_create(k->orders, &req, &created, &bad, &reason, &oe) : 0;
+        /* app/orders has its own durable copies now (data spool). */
+        release_session(k);
+        if (c == DRV_E_GONE) {
+                post_error(k, APP_KIOSK_E_STATE, "reinsert-to-continue");
+        } else if (c != 0) {
+                post_error(k, APP_KIOSK_E_IO, "order-failed");
+        } else if (r < 0) {
                 post_error(k, r, r == APP_ORDER_E_REJECTED ? "photo-rejected" : "order-failed");
         } else {
                 struct app_msg m = {.type = APP_MSG_ORDER_PLACED};
@@ -1029,8 +1614,10 @@ int app_kiosk_place_order(struct app_kiosk *k, bool print_now)
                 goto unlock;
         }
         o->files = calloc((size_t)s.photos, sizeof(*o->files));
+        o->ids = calloc((size_t)s.photos, sizeof(*o->ids));
+        o->exts = calloc((size_t)s.photos, sizeof(*o->exts));
         o->choices = calloc((size_t)s.photos, sizeof(*o->choices));
-        if (!o->files || !o->choices) {
+        if (!o->files || !o->ids || !o->exts || !o->choices) {
                 r = APP_KIOSK_E_NOMEM;
                 goto unlock;
         }
@@ -1038,15 +1625,12 @@ int app_kiosk_place_order(struct app_kiosk *k, bool print_now)
                 const struct photo *p = &k->photos[i];
                 if (p->info.quantity <= 0)
                         continue;
-                if (!p->path) { /* synthetic photos are never ordered */
-                        r = APP_KIOSK_E_INVALID;
+                if (k->source != SOURCE_FOLDER || !k->ingest) {
+                        r = APP_KIOSK_E_INVALID; /* synthetic photos are never ordered */
                         goto unlock;
                 }
-                o->files[o->n] = strdup(p->path);
-                if (!o->files[o->n]) {
-                        r = APP_KIOSK_E_NOMEM;
-                        goto unlock;
-                }
+                o->ids[o->n] = p->ingest_id;
+                memcpy(o->exts[o->n], p->ext, sizeof(o->exts[0]));
                 o->choices[o->n] = (struct app_order_item_choice){
                         .quantity = p->info.quantity,
                         .rotate = p->info.rotate,
@@ -1056,8 +1640,11 @@ int app_kiosk_place_order(struct app_kiosk *k, bool print_now)
                 };
                 o->n++;
         }
+        o->ingest = k->ingest;
 unlock:
         pthread_mutex_unlock(&k->state_lock);
+        if (r == 0 && !hold_session(k, o->ingest))
+                r = APP_KIOSK_E_STATE;
         if (r < 0) {
                 order_job_clear(o);
                 return r;
@@ -1065,6 +1652,7 @@ unlock:
         k->order_running = true;
         if (pthread_create(&k->order_thread, NULL, order_main, k) != 0) {
                 k->order_running = false;
+                release_session(k);
                 order_job_clear(o);
                 return APP_KIOSK_E_NOMEM;
         }
@@ -1198,6 +1786,65 @@ struct app_kiosk *app_kiosk_new(const struct app_kiosk_config *cfg, struct app_b
                 snprintf(errbuf, errlen, "image pipeline could not start");
                 return app_kiosk_free(k);
         }
+        pthread_mutex_init(&k->copy_lock, NULL);
+        pthread_cond_init(&k->copy_cond, NULL);
+        pthread_mutex_init(&k->order_files_lock, NULL);
+        k->locks_ready = true;
+        const char *pull = getenv("PK_KIOSK_TEST_PULL_AFTER");
+        k->test_pull_after = pull ? strtoll(pull, NULL, 10) : 0;
+        if (cfg->session_dir)
+                k->sessions_dir = g_strdup(cfg->session_dir);
+        else if (cfg->data_dir)
+                k->sessions_dir = g_strdup_printf("%s/sessions", cfg->data_dir);
+        else
+                k->sessions_dir = g_strdup_printf("%s/printkiosk-sessions-%d",
+                                                  getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+                                                  (int)getuid());
+        if (!k->sessions_dir) {
+                snprintf(errbuf, errlen, "out of memory");
+                return app_kiosk_free(k);
+        }
+        if (!cfg->decode_in_process) {
+                struct app_decode_config dc = APP_DECODE_CONFIG_DEFAULT;
+                dc.helpers = APP_KIOSK_WORKERS;
+                struct img_errbuf ie = {{0}};
+                if (app_decode_pool_new(&dc, &k->pool, &ie) != 0) {
+                        snprintf(errbuf, errlen, "decode helper: %s", ie.msg);
+                        return app_kiosk_free(k);
+                }
+        }
+        if (pthread_create(&k->copier, NULL, copier_main, k) != 0) {
+                snprintf(errbuf, errlen, "cannot start the copier thread");
+                return app_kiosk_free(k);
+        }
+        k->copier_started = true;
+        if (!cfg->no_volume_watch) {
+                /* Roots: the configuration, else $PK_VOLUME_ROOTS (a:b), else
+                 * where udisks2 and the kiosk's own mounts put sticks. */
+                const char *roots[DRV_VOLUME_MAX_ROOTS];
+                size_t n_roots = 0;
+                char *env = getenv("PK_VOLUME_ROOTS") ? strdup(getenv("PK_VOLUME_ROOTS")) : NULL;
+                if (cfg->volume_roots) {
+                        for (size_t i = 0; i < cfg->n_volume_roots && n_roots < DRV_VOLUME_MAX_ROOTS; i++)
+                                roots[n_roots++] = cfg->volume_roots[i];
+                } else if (env) {
+                        char *save = NULL;
+                        for (char *t = strtok_r(env, ":", &save); t && n_roots < DRV_VOLUME_MAX_ROOTS;
+                             t = strtok_r(NULL, ":", &save))
+                                roots[n_roots++] = t;
+                } else {
+                        roots[n_roots++] = "/media";
+                        roots[n_roots++] = "/run/media";
+                }
+                struct drv_volume_watch_opts vo = {
+                        .roots = roots, .n_roots = n_roots, .on_event = on_volume, .user = k};
+                struct drv_errbuf de;
+                /* No mount table (odd containers): no detection, folders still work. */
+                if (n_roots > 0 && drv_volume_watch_start(&vo, &k->volumes, &de) != 0 &&
+                    getenv("PK_KIOSK_DEBUG"))
+                        fprintf(stderr, "printkiosk: volume watch: %s\n", de.msg);
+                free(env);
+        }
         for (int i = 0; i < APP_KIOSK_WORKERS; i++) {
                 if (pthread_create(&k->workers[i], NULL, worker_main, k) != 0) {
                         snprintf(errbuf, errlen, "cannot start worker threads");
@@ -1212,7 +1859,16 @@ struct app_kiosk *app_kiosk_free(struct app_kiosk *k)
 {
         if (!k)
                 return NULL;
-        source_stop(k);
+        k->volumes = drv_volume_watch_free(k->volumes);
+        if (k->locks_ready)
+                source_stop(k);
+        if (k->copier_started) {
+                pthread_mutex_lock(&k->copy_lock);
+                k->copier_stop = true;
+                pthread_cond_broadcast(&k->copy_cond);
+                pthread_mutex_unlock(&k->copy_lock);
+                pthread_join(k->copier, NULL);
+        }
         pthread_mutex_lock(&k->job_lock);
         k->stopping = true;
         pthread_cond_broadcast(&k->job_cond);
@@ -1222,8 +1878,25 @@ struct app_kiosk *app_kiosk_free(struct app_kiosk *k)
         k->order_stop = true;
         if (k->order_started)
                 pthread_join(k->order_thread, NULL);
+        if (k->locks_ready) {
+                /* An order thread that never started left its hold. */
+                while (k->holds > 0)
+                        release_session(k);
+                if (k->retired) {
+                        k->holds = 1;
+                        release_session(k);
+                }
+        }
         order_job_clear(&k->order);
         app_orders_free(k->orders);
+        app_decode_pool_free(k->pool);
+        photos_clear_locked(k);
+        g_free(k->sessions_dir);
+        if (k->locks_ready) {
+                pthread_cond_destroy(&k->copy_cond);
+                pthread_mutex_destroy(&k->copy_lock);
+                pthread_mutex_destroy(&k->order_files_lock);
+        }
         free(k->queue);
         app_staff_pin_free(k->pin);
         pthread_cond_destroy(&k->job_cond);

@@ -3,8 +3,12 @@
  * getters that copy under the core's lock.
  *
  * Commands never block on disk, network or printers: folder walks, thumbnails
- * and PIN checks run on the core's threads (one walker, APP_KIOSK_WORKERS
- * thumbnail workers) and report through the bus.
+ * and PIN checks run on the core's threads and report through the bus. The
+ * photo source is an app/ingest session (its walker, APP_KIOSK_WORKERS
+ * thumbnailers whose decoding runs in app/decode_pool's sandboxed helpers),
+ * plus the core's own APP_KIOSK_WORKERS workers (previews, PINs, thumbnails
+ * read back from the session folder), a copier thread (copy-on-select,
+ * resume after a pull-out) and the drivers/volume watcher.
  *
  * Products are the catalogue (image/catalogue, assets/catalogue.ini) priced by
  * the price list (app/prices, assets/prices.ini): a product is offered on the
@@ -62,7 +66,11 @@ enum app_kiosk_feature {
 
 #define APP_KIOSK_WORKERS 2         /* thumbnail threads: the 2 cores (DESIGN.md) */
 #define APP_KIOSK_MAX_PHOTOS 20000  /* per session: bounds memory of the list */
-#define APP_KIOSK_MAX_DEPTH 6       /* folder walk depth (DCIM/100CANON/...) */
+#define APP_KIOSK_PUBLISH_HOLD_MS 1500 /* a walk shorter than this shows its photos
+                                         all at once, newest first; a longer one shows
+                                         what it found so far, then adds batches */
+#define APP_KIOSK_PUBLISH_EVERY_MS 500  /* batch interval after the hold */
+#define APP_KIOSK_COPY_QUEUE 256    /* selected photos waiting for the background copier */
 #define APP_KIOSK_MAX_PRODUCTS 16
 #define APP_KIOSK_MAX_PAPERS 4
 #define APP_KIOSK_MAX_REQUEST 512   /* thumbnails per request */
@@ -91,6 +99,17 @@ struct app_kiosk_config {
         int64_t session_timeout_ms; /* 0: 120 s */
         int64_t session_warning_ms; /* 0: 20 s */
         int thumb_size;             /* longest side, 0: 256 */
+        const char *session_dir;    /* parent of the per-source session folders
+                                       (thumbnails + spool, wiped at session end);
+                                       NULL: <data_dir>/sessions, else
+                                       $TMPDIR/printkiosk-sessions-<uid> */
+        bool decode_in_process;     /* tests/benchmarks only: decode customer photos
+                                       in this process instead of the sandboxed
+                                       printkiosk-decode helpers (app/decode_pool) */
+        bool no_volume_watch;       /* do not watch for removable volumes */
+        const char *const *volume_roots; /* where sticks are mounted; NULL:
+                                       $PK_VOLUME_ROOTS (a:b), else /media, /run/media */
+        size_t n_volume_roots;
 };
 
 struct app_kiosk *app_kiosk_new(const struct app_kiosk_config *cfg, struct app_bus *bus,
@@ -113,10 +132,39 @@ void app_kiosk_tick(struct app_kiosk *k);
 bool app_kiosk_session_active(struct app_kiosk *k);
 
 /* --- photo source ---------------------------------------------------------- */
-/* Walk `path` (regular files with image extensions, no symlinks, bounded
- * depth and count) on the walker thread; posts APP_MSG_WALK_PROGRESS and
- * APP_MSG_WALK_DONE. Replaces the current photo list. */
+/* Open a folder or mount point as the photo source through app/ingest (safe
+ * bounded walk, probes and thumbnails in the sandboxed decode helpers, copy
+ * on select into the session spool). Replaces the current photo list (whose
+ * session files are wiped). Photos appear newest first (EXIF capture time,
+ * else file time), grouped by day (photo.date): all at once when the walk
+ * takes less than APP_KIOSK_PUBLISH_HOLD_MS, otherwise what was found so far,
+ * then further batches, each newest first, after the earlier ones (indices
+ * never move). Posts APP_MSG_WALK_PROGRESS per batch and APP_MSG_WALK_DONE. */
 int app_kiosk_open_folder(struct app_kiosk *k, const char *path);
+/* The same for a removable volume: `volume_id` (drivers/volume's id) lets a
+ * pulled-out stick resume when it comes back, at any mount point. */
+int app_kiosk_open_volume(struct app_kiosk *k, const char *mount_point, const char *volume_id);
+
+/* Volumes: the core watches the mount table (drivers/volume). A stick that
+ * arrives posts APP_MSG_SOURCE_ARRIVED; if it is not the open source it is
+ * "waiting" until the source screen opens it. The open source's stick being
+ * pulled out posts APP_MSG_SOURCE_REMOVED and marks selected photos not yet
+ * copied "reinsert" (APP_MSG_PHOTO_STATE each); the same volume coming back
+ * resumes: they are copied and the marks cleared. */
+struct app_kiosk_volume {
+        char label[128];       /* for the screen (from the volume; sanitise before use) */
+        char id[192];
+        char mount_point[1024];
+};
+bool app_kiosk_volume_waiting(struct app_kiosk *k, struct app_kiosk_volume *ret);
+/* Open the waiting volume (APP_KIOSK_E_STATE when none). */
+int app_kiosk_open_waiting_volume(struct app_kiosk *k);
+enum app_kiosk_source_state {
+        APP_KIOSK_SOURCE_NONE = 0,
+        APP_KIOSK_SOURCE_OPEN,
+        APP_KIOSK_SOURCE_GONE, /* its stick was pulled out: "reinsert to continue" */
+};
+enum app_kiosk_source_state app_kiosk_source_state(struct app_kiosk *k);
 /* Test source: `count` synthetic photos with generated pixels (for the grid
  * virtualisation test and the benchmark; never used by a customer flow). */
 int app_kiosk_open_synthetic(struct app_kiosk *k, int count);
@@ -134,6 +182,11 @@ struct app_kiosk_photo {
         double crop_x, crop_y; /* crop centre, 0..1 of the rotated photo */
         double crop_zoom;     /* 1 = largest frame of the product aspect */
         bool borderless;
+        bool unreadable;      /* "this photo can't be read": the decoder crashed, hung
+                                 or hit a limit on it; it cannot be selected */
+        bool copied;          /* in the session spool: safe from a pull-out */
+        bool reinsert;        /* selected, not copied, stick pulled out: "reinsert
+                                 to continue" */
 };
 int app_kiosk_photo_count(struct app_kiosk *k);
 bool app_kiosk_walk_running(struct app_kiosk *k);
