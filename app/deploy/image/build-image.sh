@@ -89,10 +89,18 @@ pkgs=(systemd systemd-sysv systemd-boot udev dbus linux-image-amd64 initramfs-to
 # package itself installs offline with dpkg -i in the second stage.
 mapfile -t debdeps < <(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/[[:space:]]//g' | grep -v '^$')
 mapfile -t all < <(printf '%s\n' "${pkgs[@]}" "${debdeps[@]}" | sort -u)
-key=$(printf '%s\n' "${all[@]}" "$mirror" "$(dpkg-query -W -f '${Version}' mmdebstrap)" | sha256sum | cut -c1-16)
+# The key leaves out the .deb's Depends (they change with every new library
+# link); a cached base is reused when it already holds all of them
+# (base-KEY.tar.installed lists its packages).
+key=$(printf '%s\n' "${pkgs[@]}" "$mirror" "$(dpkg-query -W -f '${Version}' mmdebstrap)" | sha256sum | cut -c1-16)
 base=$work/base.tar
 [ -n "$cache" ] && base=$cache/base-$key.tar
-if [ -s "$base" ]; then
+base_has_deps() {
+        local d
+        [ -s "$base" ] && [ -s "$base.installed" ] || return 1
+        for d in "${debdeps[@]}"; do grep -qx "$d" "$base.installed" || { log "cached base lacks $d"; return 1; }; done
+}
+if base_has_deps; then
         log "base root from cache: $base"
 else
         log "mmdebstrap (bookworm, ${#all[@]} packages)"
@@ -110,6 +118,7 @@ else
                 --aptopt='Acquire::Retries "3"' --dpkgopt='path-exclude=/usr/share/doc/*' \
                 --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
                 --format=tar "${cachehooks[@]}" bookworm "$work/base.tar.part" "$mirror"
+        tar -xOf "$work/base.tar.part" ./var/lib/dpkg/status | sed -n 's/^Package: //p' | sort -u > "$base.installed"
         mv "$work/base.tar.part" "$base"
         log "base root: $(stat -c %s "$base") bytes of tar"
 fi

@@ -4,14 +4,17 @@
 # serial console:
 #   1. the kiosk reaches READY (PK-READY) and `printkioskctl doctor` runs
 #      (PK-DOCTOR lines, its summary ok); a QMP screendump of the attract
-#      screen is saved as attract.ppm; boot-to-READY time is measured;
+#      screen is saved as attract.png (QEMU >= 7.1 writes PNG itself);
+#      boot-to-READY is measured from qemu's start (host clock, includes
+#      firmware) and from the kernel's start (in the VM); the self test then
+#      SIGSTOPs the kiosk and reports how long systemd took to restart it;
 #   2. an update bundle on a second disk (label PKUPDATE) is installed into
 #      the inactive slot (time measured), the machine reboots into slot b;
 #   3. a second, deliberately unhealthy bundle (--unhealthy) is installed; its
 #      boots fail the health check, boot counting runs out and systemd-boot
 #      falls back to the healthy slot (PK-SLOT changes back).
-# --reduced stops after step 1 (what fits a CI job: one boot, a few minutes
-# under TCG). Needs qemu-system-x86, ovmf, dosfstools, mtools, python3; runs as root.
+# --reduced stops after step 1 (one boot; ~5-10 min under TCG on a shared
+# 2-core host, so it is a script, not a CTest). Needs qemu-system-x86, ovmf, dosfstools, mtools, python3; runs as root.
 set -euo pipefail
 dir=$(realpath "${1:?usage: qemu-boot-test.sh IMAGE_DIR [--reduced]}")
 reduced=${2:-}
@@ -36,7 +39,7 @@ mkupdate() {
 
 boot() { # boot [EXTRA qemu args...]: start qemu in the background, serial to serial.log
         : > "$tmp/serial.log"
-        qemu-system-x86_64 -machine q35,accel=tcg -cpu max -m 2048 -smp 2 \
+        nice -n "${PK_QEMU_NICE:-10}" qemu-system-x86_64 -machine q35,accel=tcg -cpu max -m 2048 -smp 2 \
                 -drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
                 -drive if=pflash,format=raw,unit=1,file="$tmp/vars.fd" \
                 -drive if=virtio,format=raw,file="$tmp/disk.img" "$@" \
@@ -74,14 +77,24 @@ stop() { kill "$qpid" 2>/dev/null || true; wait "$qpid" 2>/dev/null || true; qpi
 
 # 1. First boot.
 boot
-wait_for PK-READY 900 || fail "no PK-READY within 15 min"
+wait_for 'PK-READY\|PK-NOT-READY' 1200 || fail "no PK-READY within 20 min"
+grep -aq PK-READY "$tmp/serial.log" || fail "kiosk not READY"
 ready=$(since "$t0")
 sleep 5
-qmp "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"$dir/attract.ppm\"}}" || echo "screendump failed"
-wait_for PK-SELFTEST-DONE 300 || fail "self test did not finish"
-grep -a 'PK-DOCTOR {"summary"' "$tmp/serial.log" | grep -q '"ok":true' || fail "doctor not ok"
+rm -f "$dir/attract.png"
+qmp "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"$dir/attract.png\",\"format\":\"png\"}}" \
+        || echo "screendump failed"
+wait_for PK-SELFTEST-DONE 900 || fail "self test did not finish"
+cp "$tmp/serial.log" "$dir/serial-boot1.log"
 grep -aq "PK-SLOT a" "$tmp/serial.log" || fail "first boot not from slot a"
-echo "boot_to_ready_s $ready" | tee "$dir/qemu-figures.txt"
+{
+        echo "boot_to_ready_host_s $ready"
+        grep -ao 'PK-READY uptime_s=[0-9.]*' "$tmp/serial.log" | head -n1 | sed 's/.*=/boot_to_ready_kernel_s /'
+        grep -ao 'PK-WATCHDOG .*' "$tmp/serial.log" | head -n1 | tr -d '\r'
+        grep -ao 'PK-SELFTEST-DONE .*' "$tmp/serial.log" | head -n1 | tr -d '\r'
+} | tee "$dir/qemu-figures.txt"
+grep -a 'PK-DOCTOR {"summary"' "$tmp/serial.log" | grep -q '"ok":true' || fail "doctor not ok"
+[ -s "$dir/attract.png" ] || fail "no screendump"
 stop
 [ "$reduced" = --reduced ] && { echo "reduced run: 1 passed, 0 failed"; exit 0; }
 
