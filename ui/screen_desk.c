@@ -135,11 +135,16 @@ void ui_desk_banner(struct ui *ui, struct ui_rect r)
                 ui_text(ui, text, (struct ui_rect){r.x + ui_dp(ui, 16), r.y, r.w - ui_dp(ui, 32), r.h},
                         28, warn ? UI_ACCENT_FG : UI_FG, UI_LEFT, true, true);
         }
+        ui_desk_done_hit(ui);
+}
+
+void ui_desk_done_hit(struct ui *ui)
+{
         if (ui->dv.have_last && ui->dv.pending == 0) {
                 char id[40];
                 snprintf(id, sizeof(id), "done-%s-%s", op_id(ui->dv.last_op),
                          app_staffdesk_strerror(ui->dv.last_result));
-                ui_register_hit(ui, id, (struct ui_rect){r.x, r.y, 1, 1});
+                ui_register_hit(ui, id, (struct ui_rect){0, 0, 1, 1});
         }
 }
 

@@ -72,6 +72,7 @@ static void pin_page(struct ui *ui, struct ui_rect c)
                 status = _("No technician PIN is set on this kiosk.");
         }
         ui_text(ui, status, (struct ui_rect){c.x, c.y, c.w, sh}, 32, col, UI_CENTRE, true, false);
+        ui_desk_done_hit(ui);
         struct ui_rect pad = {c.x, c.y + sh, c.w, c.h - sh - bh - ui_dp(ui, 20)};
         if (ui_pin_pad(ui, "tpin", ui->dv.tech_pin, sizeof(ui->dv.tech_pin), APP_PIN_MAX_LEN, pad, true,
                        !ui->dv.tech_checking)) {

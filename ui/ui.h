@@ -292,6 +292,7 @@ void ui_desk_on_msg(struct ui *ui, const struct app_msg *m);
 void ui_desk_sent(struct ui *ui, int64_t id);
 /* The last answer's banner, and the invisible "done-<op>-<result>" hit. */
 void ui_desk_banner(struct ui *ui, struct ui_rect r);
+void ui_desk_done_hit(struct ui *ui); /* only the hit (screens that say it otherwise) */
 /* Clip drawing and taps to r (scrolled content); ui_clip_end restores. */
 void ui_clip_begin(struct ui *ui, struct ui_rect r);
 void ui_clip_end(struct ui *ui);
