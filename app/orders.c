@@ -12,6 +12,7 @@
 
 #include "app/config.h"
 #include "app/prices.h"
+#include "app/strip_metadata.h"
 #include "app/transform_record.h"
 #include "image/catalogue.h"
 #include "image/paper.h"
@@ -482,14 +483,39 @@ int app_order_create(struct app_orders *o, const struct app_order_request *req,
                 }
         }
 
-        /* 2. Copy each photo durably into the spool, then record it. */
+        /* 2. Copy each photo durably into the spool, then record it. A JPEG
+         * goes in without its GPS, owner/serial tags, comments, XMP and IPTC
+         * (app/strip_metadata, no re-encoding: orientation, ICC and pixels
+         * stay, so the master is the same): the spool copy is the asset the
+         * sync worker uploads, and the contract's sha256 is of these bytes.
+         * A JPEG the stripper refuses is refused here rather than sent whole. */
         for (size_t i = 0; i < req->n_files; i++) {
                 const char *ext = "";
                 const char *ctype = content_type_of(probes[i].format, &ext);
                 char *path = NULL;
                 int64_t size = 0;
-                rc = sync_fs_store_file(o->spool_dir, req->files[i], ext, shas[i], &path, &size,
-                                        &se);
+                const char *src = req->files[i];
+                char stripped[700] = "";
+                if (probes[i].format == IMG_FMT_JPEG) {
+                        static int strip_seq;
+                        snprintf(stripped, sizeof stripped, "%s/.strip-%ld-%d.jpg", o->spool_dir,
+                                 (long)getpid(), __atomic_add_fetch(&strip_seq, 1, __ATOMIC_RELAXED));
+                        rc = app_strip_jpeg_file(src, stripped, APP_STRIP_PRIVATE, NULL, &ie);
+                        if (rc < 0) {
+                                unlink(stripped);
+                                if (ret_bad_file)
+                                        *ret_bad_file = i;
+                                if (ret_reason)
+                                        *ret_reason = img_strerror(rc);
+                                rc = app_order_fail(err, APP_ORDER_E_REJECTED,
+                                                    "file %zu: metadata: %s", i + 1, img_strerror(rc));
+                                goto out;
+                        }
+                        src = stripped;
+                }
+                rc = sync_fs_store_file(o->spool_dir, src, ext, shas[i], &path, &size, &se);
+                if (stripped[0])
+                        unlink(stripped);
                 if (rc < 0) {
                         rc = store_err(err, "copying photo into the spool", rc, &se);
                         goto out;
