@@ -1050,12 +1050,26 @@ static void *copier_main(void *arg)
                 pthread_mutex_unlock(&k->state_lock);
                 struct drv_errbuf e;
                 if (s && reinsert) {
+                        /* ingest re-opens the root and copies the photos whose
+                         * copy the pull-out broke; then every selected photo
+                         * still missing (selected while the stick was out). */
                         int r = app_ingest_reinsert(s, root, vid, &e);
                         if (r != 0 && getenv("PK_KIOSK_DEBUG"))
                                 fprintf(stderr, "printkiosk: resume: %s\n", e.msg);
-                        size_t n = app_ingest_count(s);
-                        for (size_t j = 0; j < n && !k->copy_abort; j++)
-                                refresh_copy_state(k, s, j);
+                        for (int i = 0; r == 0 && !k->copy_abort; i++) {
+                                pthread_mutex_lock(&k->state_lock);
+                                bool more = k->ingest == s && i < k->n_photos;
+                                bool want = more && k->photos[i].info.quantity > 0 &&
+                                            !k->photos[i].info.copied;
+                                size_t pid = more ? k->photos[i].ingest_id : 0;
+                                pthread_mutex_unlock(&k->state_lock);
+                                if (!more)
+                                        break;
+                                char sha[65];
+                                if (want)
+                                        (void)app_ingest_select(s, pid, sha, &e);
+                                refresh_copy_state(k, s, pid);
+                        }
                 } else if (s && !gone) {
                         char sha[65];
                         (void)app_ingest_select(s, id, sha, &e);
@@ -1807,6 +1821,9 @@ struct app_kiosk *app_kiosk_new(const struct app_kiosk_config *cfg, struct app_b
         if (!cfg->decode_in_process) {
                 struct app_decode_config dc = APP_DECODE_CONFIG_DEFAULT;
                 dc.helpers = APP_KIOSK_WORKERS;
+                dc.helper_path = cfg->decode_helper;
+                if (cfg->decode_timeout_ms > 0)
+                        dc.timeout_ms = cfg->decode_timeout_ms;
                 struct img_errbuf ie = {{0}};
                 if (app_decode_pool_new(&dc, &k->pool, &ie) != 0) {
                         snprintf(errbuf, errlen, "decode helper: %s", ie.msg);

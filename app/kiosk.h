@@ -106,6 +106,8 @@ struct app_kiosk_config {
         bool decode_in_process;     /* tests/benchmarks only: decode customer photos
                                        in this process instead of the sandboxed
                                        printkiosk-decode helpers (app/decode_pool) */
+        const char *decode_helper;  /* printkiosk-decode path; NULL: app/decode_pool's search */
+        int decode_timeout_ms;      /* per photo, 0: app/decode_pool's default (10 s) */
         bool no_volume_watch;       /* do not watch for removable volumes */
         const char *const *volume_roots; /* where sticks are mounted; NULL:
                                        $PK_VOLUME_ROOTS (a:b), else /media, /run/media */

@@ -1,7 +1,11 @@
 /* ui/screen_source: where the photos come from, with instructions for phones
- * and progress while the core reads them. The device watcher (drivers/) has
- * not landed, so a card or phone is not detected yet; --demo and --photos DIR
- * offer a folder instead (said on screen, no pretence of a detected device). */
+ * and progress while the core reads them. The core watches the mount table
+ * (drivers/volume): a card or stick that arrives while this screen shows is
+ * opened at once (app_kiosk_open_waiting_volume), and one that was there
+ * before the customer started is opened when the screen appears. When the
+ * open card was pulled out, the screen asks for it back (the core resumes
+ * when the same card returns). --demo and --photos DIR offer a folder too.
+ * Phones and cameras (libgphoto2) are not opened from here yet. */
 #include <math.h>
 #include <stdio.h>
 
@@ -47,7 +51,19 @@ void ui_screen_source(struct ui *ui)
                  30, UI_LEFT);
         float y = ui->landscape ? c.y + ch + gap : phone.y + ch + gap;
         struct ui_rect status = {c.x, y, c.w, c.y + c.h - y};
-        if (app_kiosk_walk_running(ui->kiosk) || ui->walk_done) {
+        /* A card arrived (or was already in): open it, like the folder button.
+         * The core's APP_MSG_SOURCE_* messages wake the loop and redraw this. */
+        if (app_kiosk_session_active(ui->kiosk) && app_kiosk_volume_waiting(ui->kiosk, NULL)) {
+                ui->walk_found = 0;
+                ui->walk_done = false;
+                if (app_kiosk_open_waiting_volume(ui->kiosk) != 0)
+                        snprintf(ui->message, sizeof(ui->message), "%s", _("The photos could not be read."));
+                ui->dirty = true;
+        }
+        if (app_kiosk_source_state(ui->kiosk) == APP_KIOSK_SOURCE_GONE) {
+                ui_text(ui, _("Put your card back in to continue."),
+                        (struct ui_rect){status.x, status.y, status.w, ui_dp(ui, 80)}, 40, UI_WARN, UI_CENTRE, true, false);
+        } else if (app_kiosk_walk_running(ui->kiosk) || ui->walk_done) {
                 char s[128];
                 snprintf(s, sizeof(s), _("Reading photos... %d found"), ui->walk_found);
                 ui_text(ui, s, (struct ui_rect){status.x, status.y, status.w, ui_dp(ui, 80)}, 40, UI_FG, UI_CENTRE, true, false);
