@@ -10,15 +10,28 @@
  * - RLIMIT_AS (memory; under AddressSanitizer, whose shadow needs terabytes of
  *   address space, the pool sets ASan's hard_rss_limit_mb instead), RLIMIT_CPU
  *   re-armed per request (soft = used + budget), RLIMIT_NOFILE;
+ * - Landlock where the kernel has it (ABI checked at run time, every access
+ *   right that ABI knows is handled, no rule granted): no file or directory
+ *   can be opened, written, created, executed or listed, no TCP bind/connect
+ *   (ABI >= 4), no signals or abstract sockets outside (ABI >= 6). The helper
+ *   reads only the fds it is handed: each photo is copied (at most the file
+ *   size limit + 1 bytes) into one memfd made before the sandbox, which
+ *   image/ opens as /proc/self/fd/N (Landlock checks a reopened file against
+ *   its real path, so a handed file itself could not be reopened; a memfd has
+ *   no path). Without Landlock the handed fd is opened directly, as before.
+ *   A kernel that has Landlock but refuses it ends the helper (fail closed);
  * - PR_SET_NO_NEW_PRIVS and a seccomp allow-list (libseccomp): no socket(),
  *   connect(), execve(), ptrace() (the process is killed), files may be
- *   opened read-only only, anything unlisted fails with EPERM;
+ *   opened read-only only, ftruncate only on the input memfd, anything
+ *   unlisted fails with EPERM;
  * - libvips single-threaded (VIPS_CONCURRENCY=1), its cache bounded by
  *   img_init, JPEGMEM bounds libjpeg's working memory.
  * Nothing here logs: photo data and names must not reach a journal.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/landlock.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -34,6 +47,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "app/decode/decode_helper_test.h"
 #include "app/decode_pool.h"
 #include "app/decode_proto.h"
 #include "image/image.h"
@@ -129,6 +143,112 @@ static int limits(void)
         return 0;
 }
 
+/* Landlock (Linux >= 5.13). The attribute struct grew with the ABI
+ * (handled_access_net in 4, scoped in 6); pass only the part this kernel
+ * knows. Rights are spelled as numbers so older uapi headers still build. */
+struct pk_landlock_attr {
+        uint64_t handled_access_fs, handled_access_net, scoped;
+};
+static int landlock_abi_in_force; /* 0 = not restricted by Landlock */
+static int input_memfd = -1;      /* where handed photos are copied under Landlock */
+static uint64_t input_max_bytes;  /* the file size limit: copy at most this + 1 */
+
+static int landlock_abi(void)
+{
+#ifdef SYS_landlock_create_ruleset
+        long v = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+        return v > 0 ? (int)(v > 1000 ? 1000 : v) : 0;
+#else
+        return 0;
+#endif
+}
+
+/* Returns 0 (restricted, or no Landlock here) or -1 (Landlock refused). */
+static int landlock(void)
+{
+        /* The pool forwards only PK_DECODE_NO_SECCOMP: one debugging switch
+         * turns the whole syscall/file sandbox off (rlimits stay). */
+        const char *off = getenv("PK_DECODE_NO_SECCOMP");
+        int abi = landlock_abi();
+        if (abi == 0 || (off && strcmp(off, "1") == 0))
+                return 0;
+#ifdef SYS_landlock_create_ruleset
+        struct pk_landlock_attr a = {0};
+        size_t size = sizeof(uint64_t);
+        a.handled_access_fs = (1ull << 13) - 1; /* ABI 1: EXECUTE .. MAKE_SYM */
+        if (abi >= 2)
+                a.handled_access_fs |= 1ull << 13; /* REFER */
+        if (abi >= 3)
+                a.handled_access_fs |= 1ull << 14; /* TRUNCATE (by path) */
+        if (abi >= 5)
+                a.handled_access_fs |= 1ull << 15; /* IOCTL_DEV */
+        if (abi >= 4) {
+                a.handled_access_net = (1ull << 0) | (1ull << 1); /* BIND_TCP, CONNECT_TCP */
+                size = 2 * sizeof(uint64_t);
+        }
+        if (abi >= 6) {
+                a.scoped = (1ull << 0) | (1ull << 1); /* ABSTRACT_UNIX_SOCKET, SIGNAL */
+                size = 3 * sizeof(uint64_t);
+        }
+        /* The input memfd exists before the sandbox: memfd_create is not in
+         * the seccomp list. */
+        input_memfd = memfd_create("pk-decode-input", MFD_CLOEXEC);
+        if (input_memfd < 0)
+                return -1;
+        long rs = syscall(SYS_landlock_create_ruleset, &a, size, 0);
+        if (rs < 0)
+                return -1;
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+            syscall(SYS_landlock_restrict_self, (int)rs, 0) != 0) {
+                close((int)rs);
+                return -1;
+        }
+        close((int)rs);
+        landlock_abi_in_force = abi;
+        return 0;
+#else
+        return 0;
+#endif
+}
+
+/* Copy the handed photo into the input memfd (at most input_max_bytes + 1
+ * bytes, so an oversized file still reads as too large) and name the memfd
+ * in path. Returns 0 or an IMG_E_* code. Bounded by the byte count. */
+static int stage_input(int fd, char *path, size_t pathlen, struct img_errbuf *err)
+{
+        static char buf[1 << 20];
+        if (ftruncate(input_memfd, 0) != 0 || lseek(input_memfd, 0, SEEK_SET) != 0)
+                return img_fail(err, IMG_E_INTERNAL, "input buffer: %s", strerror(errno));
+        uint64_t total = 0, cap = input_max_bytes + 1;
+        while (total < cap) {
+                size_t want = cap - total < sizeof(buf) ? (size_t)(cap - total) : sizeof(buf);
+                ssize_t n = pread(fd, buf, want, (off_t)total);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return img_fail(err, IMG_E_UNREADABLE, "read: %s", strerror(errno));
+                if (n == 0)
+                        break;
+                for (ssize_t off = 0; off < n;) {
+                        ssize_t w = write(input_memfd, buf + off, (size_t)(n - off));
+                        if (w < 0 && errno == EINTR)
+                                continue;
+                        if (w <= 0)
+                                return img_fail(err, IMG_E_INTERNAL, "input buffer: %s", strerror(errno));
+                        off += w;
+                }
+                total += (uint64_t)n;
+        }
+        snprintf(path, pathlen, "/proc/self/fd/%d", input_memfd);
+        return 0;
+}
+
+static void release_input(void)
+{
+        if (input_memfd >= 0)
+                (void)ftruncate(input_memfd, 0); /* give the pages back between photos */
+}
+
 static int sandbox(void)
 {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
@@ -176,6 +296,10 @@ static int sandbox(void)
         if (rc == 0)
                 rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
                                       SCMP_A1(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC, O_RDONLY));
+        /* Emptying the input memfd, and nothing else. */
+        if (rc == 0 && input_memfd >= 0)
+                rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ftruncate), 1,
+                                      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)input_memfd, 0));
         /* abort() signals itself: only its own thread group. */
         if (rc == 0)
                 rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
@@ -247,6 +371,23 @@ static void test_hook(const struct app_decode_req *req, struct app_decode_reply 
         case APP_DECODE_TEST_BAD_REPLY:
                 r->magic = 0xdeadbeef;
                 return;
+        case APP_DECODE_TEST_READ_OUTSIDE: {
+                int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+                DIR *d = opendir("/");
+                r->status = fd >= 0 || d ? 0 : IMG_E_IO;
+                snprintf(r->errmsg, sizeof(r->errmsg), "/etc/passwd: %s; /: %s", fd >= 0 ? "opened" : "refused",
+                         d ? "listed" : "refused");
+                if (fd >= 0)
+                        close(fd);
+                if (d)
+                        closedir(d);
+                return;
+        }
+        case APP_DECODE_TEST_LANDLOCK:
+                r->status = landlock_abi_in_force > 0 ? 0 : IMG_E_UNSUPPORTED;
+                snprintf(r->errmsg, sizeof(r->errmsg), "landlock abi %d in force (kernel abi %d)",
+                         landlock_abi_in_force, landlock_abi());
+                return;
         default:
                 r->status = IMG_E_INVALID;
                 return;
@@ -267,14 +408,18 @@ static void serve(const struct app_decode_req *req, int fd, struct app_decode_re
         }
         if (fd < 0) {
                 r->status = img_fail(&err, IMG_E_INVALID, "no file passed");
+        } else if (landlock_abi_in_force > 0 && (r->status = stage_input(fd, path, sizeof(path), &err)) < 0) {
+                /* the photo could not be read into the input memfd */
         } else if (req->op == APP_DECODE_OP_PROBE) {
-                snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+                if (landlock_abi_in_force == 0)
+                        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
                 struct img_probe p;
                 r->status = img_probe_file(path, req->probe_flags & IMG_PROBE_NO_HASH, &p, &err);
                 if (r->status == 0)
                         app_decode_reply_from_probe(r, &p);
         } else if (req->op == APP_DECODE_OP_THUMB) {
-                snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+                if (landlock_abi_in_force == 0)
+                        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
                 struct img_thumb_spec spec = {.size = req->thumb_size,
                                               .square = req->square != 0,
                                               .allow_exif_thumbnail = req->allow_exif_thumb != 0,
@@ -302,6 +447,7 @@ static void serve(const struct app_decode_req *req, int fd, struct app_decode_re
         } else {
                 r->status = img_fail(&err, IMG_E_INVALID, "unknown operation");
         }
+        release_input();
         if (r->status < 0)
                 snprintf(r->errmsg, sizeof(r->errmsg), "%s", err.msg);
 }
@@ -330,7 +476,8 @@ int main(int argc, char **argv)
         struct img_limits lim;
         if (img_init(argv[0], read_limits(&lim) == 0 ? &lim : NULL) != 0)
                 _exit(4);
-        if (limits() != 0 || sandbox() != 0)
+        input_max_bytes = img_get_limits()->max_file_bytes;
+        if (limits() != 0 || landlock() != 0 || sandbox() != 0)
                 _exit(5); /* never decode without the sandbox */
         const char *h = getenv("PK_DECODE_TEST_HOOKS");
         bool hooks = h && strcmp(h, "1") == 0;
