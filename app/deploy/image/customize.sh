@@ -60,6 +60,7 @@ i=0
 while [ $i -lt 300 ] && [ "$(systemctl is-active printkiosk-health.service)" = activating ]; do sleep 1; i=$((i + 1)); done
 echo "PK-HEALTH $(systemctl is-active printkiosk-health.service)"
 /usr/bin/printkioskctl --config /etc/printkiosk/printkiosk.conf doctor --no-printers 2>&1 | sed 's/^/PK-DOCTOR /'
+systemctl --failed --no-legend --plain 2>/dev/null | sed 's/^/PK-FAILED /'
 journalctl -b -o cat --no-pager -u printkiosk.service -u printkiosk-health.service -u printkiosk-data-init.service 2>/dev/null \
         | tail -n 40 | sed 's/^/PK-LOG /'
 dev=/dev/disk/by-label/PKUPDATE
