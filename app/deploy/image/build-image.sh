@@ -4,7 +4,7 @@
 #
 #   build-image.sh --deb printkiosk_*.deb --out DIR [--version N] [--test]
 #                  [--mirror URL] [--keys DIR] [--bundle] [--unhealthy]
-#                  [--cache DIR]
+#                  [--cache DIR] [--bundle-only]
 #
 # Two stages, so a fix to anything after the Debian packages costs minutes,
 # not the ~30 min of a 2-core mmdebstrap run:
@@ -35,7 +35,7 @@
 # root whose health check fails (to prove rollback).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-deb= out= version=1 test=0 bundle=0 unhealthy=0 keys= cache=
+deb= out= version=1 test=0 bundle=0 unhealthy=0 keys= cache= bundle_only=0
 mirror=http://deb.debian.org/debian
 while [ $# -gt 0 ]; do
         case $1 in
@@ -48,7 +48,8 @@ while [ $# -gt 0 ]; do
         --test) test=1; shift ;;
         --bundle) bundle=1; shift ;;
         --unhealthy) unhealthy=1; shift ;;
-        *) echo "usage: $0 --deb FILE --out DIR [--version N] [--test] [--bundle] [--unhealthy] [--keys DIR] [--mirror URL] [--cache DIR]" >&2; exit 2 ;;
+        --bundle-only) bundle=1; bundle_only=1; shift ;;
+        *) echo "usage: $0 --deb FILE --out DIR [--version N] [--test] [--bundle] [--unhealthy] [--keys DIR] [--mirror URL] [--cache DIR] [--bundle-only]" >&2; exit 2 ;;
         esac
 done
 [ -n "$deb" ] && [ -n "$out" ] || { echo "--deb and --out are required" >&2; exit 2; }
@@ -189,11 +190,15 @@ rm -f "$work/rootfs.ext4" "$work/esp.vfat"
 mkfs.ext4 -q -L root -d "$root" "$work/rootfs.ext4" 3G
 mkfs.vfat -n ESP -C "$work/esp.vfat" $(( 512 * 1024 )) > /dev/null
 mcopy -s -i "$work/esp.vfat" "$esp"/* ::/
-log "systemd-repart"
-rm -f "$out/printkiosk.img"
-systemd-repart --empty=create --size=8G --dry-run=no --root="$work" \
-        --definitions="$here/repart.d" --seed=random "$out/printkiosk.img" > "$work/repart.log" 2>&1 \
-        || { cat "$work/repart.log"; exit 1; }
+if [ "$bundle_only" = 0 ]; then
+        log "systemd-repart"
+        rm -f "$out/printkiosk.img"
+        systemd-repart --empty=create --size=8G --dry-run=no --root="$work" \
+                --definitions="$here/repart.d" --seed=random "$out/printkiosk.img" > "$work/repart.log" 2>&1 \
+                || { cat "$work/repart.log"; exit 1; }
+        # CopyBlocks= writes every block, zeros too: give the zeros back.
+        fallocate --dig-holes "$out/printkiosk.img"
+fi
 rm -f "$out/rootfs.ext4"
 cp --sparse=always "$work/rootfs.ext4" "$out/rootfs.ext4"
 
@@ -216,6 +221,7 @@ MANIFEST
                 "$work/bundle" "$out/printkiosk-$version.raucb"
         log "bundle: $(stat -c %s "$out/printkiosk-$version.raucb") bytes"
 fi
+[ "$bundle_only" = 1 ] && { log "done (bundle only)"; exit 0; }
 log "compressing"
 zstd -q -T2 -10 -f "$out/printkiosk.img" -o "$out/printkiosk.img.zst"
 printf 'image_bytes %s\nimage_allocated_bytes %s\nimage_zst_bytes %s\nrootfs_used_bytes %s\nbuild_seconds %s\n' \

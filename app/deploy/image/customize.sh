@@ -12,7 +12,11 @@ systemctl mask getty@.service serial-getty@.service console-getty.service
 systemctl disable ssh.service 2>/dev/null || true
 # Boot assessment: bless a slot only once boot-complete.target is reached.
 systemctl enable systemd-boot-check-no-failures.service 2>/dev/null || true
-mkdir -p /data /boot/efi /usr/share/printkiosk/seed
+# Every fstab mount point must exist in the image: the root is read-only at
+# boot, so systemd cannot create a missing one (first boot failed with
+# "Failed to mount var-lib-rauc.mount" and dropped to emergency mode).
+mkdir -p /data /boot/efi /usr/share/printkiosk/seed /var/lib/printkiosk /etc/cups /var/spool/cups \
+        /var/log/journal /var/lib/rauc /etc/printkiosk /var/tmp
 cp -a /etc/cups /usr/share/printkiosk/seed/cups-etc
 cat > /usr/share/printkiosk/seed/printkiosk.conf <<CONF
 [kiosk]
