@@ -344,6 +344,8 @@ static size_t pick_job(struct app_ingest *s)
                     (prog_ok || !s->items[id]->progressive))
                         return id;
         }
+        if (s->o.background_after_window && s->generation == 0 && !s->st.walk_done)
+                return SIZE_MAX; /* wait for the caller's first window */
         bool first_screen_done = s->st.thumbs_done + s->running >= APP_INGEST_FIRST_SCREEN;
         while (s->cur_all < s->n_items) {
                 struct item *it = s->items[s->cur_all];

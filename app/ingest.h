@@ -114,6 +114,11 @@ struct app_ingest_opts {
          * validated pixels. NULL: image/ in this process (CLI, benchmarks).
          * Borrowed: must outlive the session. */
         struct app_decode_pool *pool;
+        /* Thumbnail only prioritised photos until the first
+         * app_ingest_prioritise call or the end of the walk: a caller that
+         * shows photos in another order than found (the kiosk: newest first)
+         * would otherwise spend the first second on photos off the screen. */
+        bool background_after_window;
         /* Called once per photo as found (walker thread). */
         void (*on_item)(void *user, const struct app_ingest_item *item);
         /* Called when a thumbnail is done (err 0) or failed (negative img_error). */

@@ -667,6 +667,7 @@ static int open_source(struct app_kiosk *k, const char *path, const char *volume
                 .jobs = APP_KIOSK_WORKERS,
                 .thumb_size = k->cfg.thumb_size,
                 .pool = k->pool,
+                .background_after_window = true,
                 .on_item = on_ingest_item,
                 .on_thumb = on_ingest_thumb,
                 .on_pixels = on_ingest_pixels,
@@ -1820,7 +1821,10 @@ struct app_kiosk *app_kiosk_new(const struct app_kiosk_config *cfg, struct app_b
         }
         if (!cfg->decode_in_process) {
                 struct app_decode_config dc = APP_DECODE_CONFIG_DEFAULT;
-                dc.helpers = APP_KIOSK_WORKERS;
+                /* One helper per thumbnailer, plus one so the walker's probes
+                 * never queue behind 24 MP thumbnails (measured: a 1000-photo
+                 * walk took 21 s with 2 helpers shared, ~1 s otherwise). */
+                dc.helpers = APP_KIOSK_WORKERS + 1;
                 dc.helper_path = cfg->decode_helper;
                 if (cfg->decode_timeout_ms > 0)
                         dc.timeout_ms = cfg->decode_timeout_ms;

@@ -66,7 +66,7 @@ enum app_kiosk_feature {
 
 #define APP_KIOSK_WORKERS 2         /* thumbnail threads: the 2 cores (DESIGN.md) */
 #define APP_KIOSK_MAX_PHOTOS 20000  /* per session: bounds memory of the list */
-#define APP_KIOSK_PUBLISH_HOLD_MS 1500 /* a walk shorter than this shows its photos
+#define APP_KIOSK_PUBLISH_HOLD_MS 1000 /* a walk shorter than this shows its photos
                                          all at once, newest first; a longer one shows
                                          what it found so far, then adds batches */
 #define APP_KIOSK_PUBLISH_EVERY_MS 500  /* batch interval after the hold */

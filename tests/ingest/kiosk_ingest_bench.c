@@ -1,0 +1,166 @@
+/* kiosk_ingest_bench DIR [--in-process] [--all]: times the kiosk core's photo
+ * source on DIR the way the screen drives it, for tests/bench/ingest.sh.
+ *
+ * t0 = app_kiosk_open_folder (the moment the volume is opened after it
+ * arrived). As soon as photos are on the grid (first APP_MSG_WALK_PROGRESS or
+ * WALK_DONE) the first screen's 24 cells are requested, as ui/screen_grid
+ * does; first24 = when the 24th THUMB_READY/FAILED of them arrived. With --all,
+ * every photo is then requested (512 at a time) and `all` = when the last
+ * answer arrived. Peak memory: this process's VmHWM and the sum of the decode
+ * helpers' VmHWM (read while they still run), in MB.
+ * Prints one JSON object. Not a test: timings are never assertions. */
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/kiosk.h"
+
+static double now_s(void)
+{
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static long hwm_kb(const char *pid)
+{
+        char p[300], line[256];
+        snprintf(p, sizeof(p), "/proc/%s/status", pid);
+        FILE *f = fopen(p, "re");
+        long kb = 0;
+        while (f && fgets(line, sizeof(line), f))
+                if (strncmp(line, "VmHWM:", 6) == 0)
+                        kb = strtol(line + 6, NULL, 10);
+        if (f)
+                fclose(f);
+        return kb;
+}
+
+/* Sum of VmHWM of our children called printkiosk-dec*. */
+static long helpers_hwm_kb(int *ret_n)
+{
+        DIR *d = opendir("/proc");
+        long sum = 0;
+        int n = 0;
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+                if (de->d_name[0] < '0' || de->d_name[0] > '9')
+                        continue;
+                char p[300], st[512] = "";
+                snprintf(p, sizeof(p), "/proc/%s/stat", de->d_name);
+                FILE *f = fopen(p, "re");
+                if (!f)
+                        continue;
+                size_t len = fread(st, 1, sizeof(st) - 1, f);
+                fclose(f);
+                st[len] = '\0';
+                char *cp = strrchr(st, ')');
+                if (!cp || strtol(cp + 4, NULL, 10) != (long)getpid() || !strstr(st, "(printkiosk-dec"))
+                        continue;
+                sum += hwm_kb(de->d_name);
+                n++;
+        }
+        if (d)
+                closedir(d);
+        *ret_n = n;
+        return sum;
+}
+
+int main(int argc, char **argv)
+{
+        if (argc < 2) {
+                fprintf(stderr, "usage: kiosk_ingest_bench DIR [--in-process] [--all]\n");
+                return 2;
+        }
+        bool in_process = false, all = false;
+        for (int i = 2; i < argc; i++) {
+                in_process |= strcmp(argv[i], "--in-process") == 0;
+                all |= strcmp(argv[i], "--all") == 0;
+        }
+        char sessions[] = "/tmp/pk-bench-sessions.XXXXXX";
+        if (!mkdtemp(sessions))
+                return 2;
+        struct app_bus *bus = app_bus_new(8192);
+        struct app_kiosk_config cfg = {.session_dir = sessions,
+                                       .decode_in_process = in_process,
+                                       .no_volume_watch = true};
+        char err[256] = "";
+        struct app_kiosk *k = app_kiosk_new(&cfg, bus, err, sizeof(err));
+        if (!k) {
+                fprintf(stderr, "kiosk: %s\n", err);
+                return 2;
+        }
+        app_kiosk_session_start(k);
+        double t0 = now_s();
+        if (app_kiosk_open_folder(k, argv[1]) != 0)
+                return 2;
+        double t_grid = -1, t_first24 = -1, t_walk = -1, t_all = -1;
+        int64_t gen = 0, gen_all = 0;
+        int want24 = 0, got24 = 0, got_all = 0, n_photos = 0, next_all = 0, failed = 0;
+        while (now_s() - t0 < 3600) {
+                app_bus_wait(bus, 100);
+                struct app_msg m;
+                while (app_bus_pop(bus, &m)) {
+                        if ((m.type == APP_MSG_WALK_PROGRESS || m.type == APP_MSG_WALK_DONE) &&
+                            m.u.walk.found > 0 && t_grid < 0) {
+                                t_grid = now_s() - t0;
+                                int idx[24];
+                                want24 = m.u.walk.found < 24 ? m.u.walk.found : 24;
+                                for (int i = 0; i < want24; i++)
+                                        idx[i] = i;
+                                gen = app_kiosk_request_thumbs(k, idx, want24);
+                        }
+                        if (m.type == APP_MSG_WALK_DONE) {
+                                t_walk = now_s() - t0;
+                                n_photos = m.u.walk.found;
+                        }
+                        if ((m.type == APP_MSG_THUMB_READY || m.type == APP_MSG_THUMB_FAILED)) {
+                                failed += m.type == APP_MSG_THUMB_FAILED;
+                                if ((int64_t)m.generation == gen && ++got24 == want24)
+                                        t_first24 = now_s() - t0;
+                                if (gen_all && (int64_t)m.generation == gen_all)
+                                        got_all++;
+                        }
+                        app_msg_done(&m);
+                }
+                if (t_first24 >= 0 && !all && t_walk >= 0)
+                        break;
+                if (all && t_first24 >= 0 && t_walk >= 0) {
+                        /* The rest, a batch at a time (as a customer scrolling through). */
+                        if (gen_all == 0 || (got_all == next_all && next_all < n_photos)) {
+                                int idx[APP_KIOSK_MAX_REQUEST], c = 0;
+                                int from = next_all;
+                                for (int i = from; i < n_photos && c < APP_KIOSK_MAX_REQUEST; i++)
+                                        idx[c++] = i;
+                                if (c == 0) {
+                                        t_all = now_s() - t0;
+                                        break;
+                                }
+                                got_all = from;
+                                next_all = from + c;
+                                gen_all = app_kiosk_request_thumbs(k, idx, c);
+                        } else if (got_all >= n_photos) {
+                                t_all = now_s() - t0;
+                                break;
+                        }
+                }
+        }
+        int n_helpers = 0;
+        long helpers = helpers_hwm_kb(&n_helpers);
+        long self = hwm_kb("self");
+        printf("{\"photos\":%d,\"seconds_to_grid\":%.3f,\"seconds_to_first_24\":%.3f,"
+               "\"seconds_walk\":%.3f,\"seconds_all\":%.3f,\"failed\":%d,\"sandbox\":%s,"
+               "\"rss_kiosk_mb\":%.1f,\"rss_helpers_mb\":%.1f,\"helpers\":%d}\n",
+               n_photos, t_grid, t_first24, t_walk, t_all, failed, in_process ? "false" : "true",
+               self / 1024.0, helpers / 1024.0, n_helpers);
+        fflush(stdout);
+        app_kiosk_session_end(k);
+        app_kiosk_free(k);
+        app_bus_free(bus);
+        rmdir(sessions);
+        return 0;
+}
