@@ -396,9 +396,23 @@ void ui_screen_desk(struct ui *ui)
                 return;
         }
         float g = ui_dp(ui, 20), bh = ui_dp(ui, 110);
-        /* bottom row: technician, close the kiosk, back to customers */
-        float by = c.y + c.h - bh, bw = (c.w - 2 * g) / 3;
-        if (ui_button(ui, "desk-tech", _("Technician"), (struct ui_rect){c.x, by, bw, bh}, false)) {
+        /* bottom: technician, close the kiosk, back to customers; in portrait
+         * on two rows so the labels fit */
+        float by = c.y + c.h - bh;
+        struct ui_rect r_tech, r_exit, r_back;
+        if (ui->landscape) {
+                float bw = (c.w - 2 * g) / 3;
+                r_tech = (struct ui_rect){c.x, by, bw, bh};
+                r_exit = (struct ui_rect){c.x + bw + g, by, bw, bh};
+                r_back = (struct ui_rect){c.x + 2 * (bw + g), by, bw, bh};
+        } else {
+                float bw = (c.w - g) / 2;
+                r_back = (struct ui_rect){c.x, by, c.w, bh};
+                by -= bh + g;
+                r_tech = (struct ui_rect){c.x, by, bw, bh};
+                r_exit = (struct ui_rect){c.x + bw + g, by, bw, bh};
+        }
+        if (ui_button(ui, "desk-tech", _("Technician"), r_tech, false)) {
                 ui->dv.tech_pin[0] = '\0';
                 ui->dv.tech_result = 1;
                 ui->dv.scroll = (struct ui_scroll){0};
@@ -407,10 +421,9 @@ void ui_screen_desk(struct ui *ui)
                 ui_go(ui, UI_SCREEN_TECH);
                 return;
         }
-        if (ui_button(ui, "desk-exit", _("Close the kiosk"), (struct ui_rect){c.x + bw + g, by, bw, bh}, false))
+        if (ui_button(ui, "desk-exit", _("Close the kiosk"), r_exit, false))
                 ui->quit = true;
-        if (ui_button(ui, "desk-back", _("Back to customers"),
-                      (struct ui_rect){c.x + 2 * (bw + g), by, bw, bh}, true)) {
+        if (ui_button(ui, "desk-back", _("Back to customers"), r_back, true)) {
                 ui_staff_leave(ui);
                 return;
         }

@@ -14,7 +14,7 @@ out=$build/tests/ui/screens
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pk-ui-screens.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 export SDL_VIDEODRIVER=dummy SDL_RENDER_DRIVER=software TMPDIR=$tmp
-screens="attract attract-de source grid grid-selected products review edit checkout staff-wrong-pin staff"
+screens="attract attract-de source grid grid-selected products products-scrolled review edit checkout staff-wrong-pin staff desk desk-keypad tech-pin tech"
 fail=0
 for orient in landscape portrait; do
   rm -rf "${out:?}/$orient"; mkdir -p "$out/$orient"
