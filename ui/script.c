@@ -24,6 +24,7 @@
  *                             ({"storm":true,...}: events, escapes, worst frame)
  *   home                      tap the way back to the attract screen (continue,
  *                             staff-cancel/back, start-over, next, back; 30 s)
+ *   wait-orders               until the core's order thread is idle (60 s)
  *   say TEXT                  print "script: TEXT" on stdout (test markers)
  *   quit
  * A command that cannot complete (unknown id, timeout) ends the run with exit 3.
@@ -677,6 +678,12 @@ int ui_script_step(struct ui *ui, struct ui_script *s)
                                 inject(s, now, SDL_FINGERDOWN, x, y, 0, 0);
                                 inject(s, now + 50, SDL_FINGERUP, x, y, 0, 0);
                                 return 0; /* same command again once the tap has its frame */
+                        }
+                } else if (strcmp(cmd, "wait-orders") == 0) {
+                        if (app_kiosk_order_busy(ui->kiosk)) {
+                                if (elapsed > 60000)
+                                        return fail(ui, s, "order thread still busy after 60 s"), 0;
+                                return -1;
                         }
                 } else if (strcmp(cmd, "say") == 0) {
                         printf("script: %s\n", s->lines[s->pc] + 3 + strspn(s->lines[s->pc] + 3, " \t"));
