@@ -16,8 +16,10 @@ systemctl enable systemd-boot-check-no-failures.service 2>/dev/null || true
 # boot, so systemd cannot create a missing one (first boot failed with
 # "Failed to mount var-lib-rauc.mount" and dropped to emergency mode).
 mkdir -p /data /boot/efi /usr/share/printkiosk/seed /var/lib/printkiosk /etc/cups /var/spool/cups \
-        /var/log/journal /var/lib/rauc /etc/printkiosk /var/tmp
+        /var/log/journal /var/lib/rauc /etc/printkiosk /var/tmp /var/lib/systemd /var/lib/NetworkManager \
+        /var/cache/cups /var/log/cups
 cp -a /etc/cups /usr/share/printkiosk/seed/cups-etc
+cp -a /var/lib/systemd /usr/share/printkiosk/seed/var-lib-systemd
 cat > /usr/share/printkiosk/seed/printkiosk.conf <<CONF
 [kiosk]
 id = kiosk-image
