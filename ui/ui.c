@@ -190,9 +190,11 @@ struct ui *ui_free(struct ui *ui)
 {
         if (!ui)
                 return NULL;
-        /* Core first: its threads post to the bus and wake us. */
-        app_kiosk_free(ui->kiosk);
+        /* Cores first: their threads post to the bus and wake us. The desk
+         * goes before the kiosk: the kiosk's app/orders shuts libvips down,
+         * which a running test print on the desk's worker still uses. */
         app_staffdesk_free(ui->desk);
+        app_kiosk_free(ui->kiosk);
         if (ui->bus)
                 app_bus_set_wakeup(ui->bus, NULL, NULL);
         ui_script_free(ui->script);

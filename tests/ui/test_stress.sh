@@ -17,7 +17,7 @@
 set -euo pipefail
 src=${PK_SOURCE_DIR:?}; build=${PK_BUILD_DIR:?}
 peers=$src/tests/peers
-taps=${PK_STRESS_TAPS:-60}
+taps=${PK_STRESS_TAPS:-40}
 bound=${PK_STRESS_MAX_FRAME_MS:-3000}
 tmp=$(mktemp -d /tmp/pk-ui-stress.XXXXXX)
 chmod 755 "$tmp"
