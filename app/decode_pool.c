@@ -337,6 +337,27 @@ static void give_helper(struct app_decode_pool *p, int i)
         pthread_mutex_unlock(&p->free_lock);
 }
 
+int app_decode_pool_warm(struct app_decode_pool *p, struct img_errbuf *err)
+{
+        if (!p)
+                return img_fail(err, APP_DECODE_E_INVALID, "decode warm: bad argument");
+        int rc = 0;
+        for (int i = 0; i < p->cfg.helpers; i++) {
+                pthread_mutex_lock(&p->free_lock);
+                bool mine = p->free_mask & (1u << i);
+                if (mine)
+                        p->free_mask &= ~(1u << i);
+                pthread_mutex_unlock(&p->free_lock);
+                if (!mine)
+                        continue; /* busy: it is running already */
+                struct helper *h = &p->helpers[i];
+                if (h->pid <= 0 && rc == 0)
+                        rc = helper_spawn(p, h, err);
+                give_helper(p, i);
+        }
+        return rc;
+}
+
 static void count(struct app_decode_pool *p, int rc)
 {
         pthread_mutex_lock(&p->free_lock);

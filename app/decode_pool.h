@@ -71,6 +71,10 @@ int app_decode_pool_new(const struct app_decode_config *cfg, struct app_decode_p
  * returns NULL. Callers must have returned first. */
 struct app_decode_pool *app_decode_pool_free(struct app_decode_pool *pool);
 
+/* Start every helper now instead of on first use, so the first photos do not
+ * wait for a helper's start-up (libvips init). The kiosk calls it at start. */
+int app_decode_pool_warm(struct app_decode_pool *pool, struct img_errbuf *err);
+
 /* img_probe_file() in a helper. IMG_PROBE_ALLOW_TIFF is refused (customer
  * files are never trusted). Returns 0 with *ret filled, an enum img_error
  * verdict, or an enum app_decode_error. */

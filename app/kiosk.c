@@ -1,15 +1,28 @@
 /* app/kiosk: the core facade the UI drives (see kiosk.h).
  *
  * Invariants:
- *  - photos[0..n_photos) is only appended to by the walker and only cleared by
- *    session end / a new source, after the walker was joined; all under
- *    state_lock. Getters copy out under the lock.
- *  - job queue entries carry the generation of their request; a worker drops a
- *    job whose generation is older than job_generation (the customer scrolled
- *    away), so stale thumbnails are never decoded.
+ *  - photos[0..n_photos) is append-only while a source is open (the UI keys
+ *    textures and grid rows by index): app/ingest's photos are published in
+ *    batches, each newest first, by the walker thread (publish_locked), and
+ *    cleared only by source_stop / session end, after the ingest session's
+ *    threads were joined; all under state_lock. Getters copy out under it.
+ *  - Lock order: state_lock, then app/ingest's own lock (inside its calls),
+ *    then copy_lock / order_files_lock / job_lock. ingest calls back with no
+ *    lock of its own held; callbacks carry their source's serial and do
+ *    nothing once that source was replaced.
+ *  - A photo's thumbnail is posted once per request: want_gen is set by
+ *    request_thumbs and cleared by whoever posts (on_ingest_pixels for a
+ *    thumbnail just made, a worker for one read back from the session folder).
+ *  - Customer files are decoded only in app/decode_pool's helpers (unless
+ *    cfg.decode_in_process): ingest's probes and thumbnails, the preview's
+ *    probe. In this process: our own thumbnail JPEGs, and the soft proof /
+ *    print masters of the spool copy (image/proof and app/orders have no
+ *    sandboxed form yet).
+ *  - A session folder (thumbnails + spool) is wiped when its source is
+ *    replaced or the session ends, unless an order or preview still reads
+ *    its spool (hold_session): then the last release_session wipes it.
  *  - every command that needs a module not built in returns
- *    APP_KIOSK_E_UNAVAILABLE; PK_HAVE_* come from ui/CMakeLists.txt, which
- *    looks for the implementation in the tree.
+ *    APP_KIOSK_E_UNAVAILABLE.
  */
 #include "app/kiosk.h"
 
@@ -1833,6 +1846,9 @@ struct app_kiosk *app_kiosk_new(const struct app_kiosk_config *cfg, struct app_b
                         snprintf(errbuf, errlen, "decode helper: %s", ie.msg);
                         return app_kiosk_free(k);
                 }
+                /* Helpers start with the kiosk, not when the first card
+                 * arrives; one that cannot start is retried on first use. */
+                (void)app_decode_pool_warm(k->pool, NULL);
         }
         if (pthread_create(&k->copier, NULL, copier_main, k) != 0) {
                 snprintf(errbuf, errlen, "cannot start the copier thread");
