@@ -13,7 +13,9 @@
 #     pointed at it (PK_CENTRAL_URL / PK_KIOSK_ID / PK_KIOSK_SECRET);
 #   - the kiosk, printkiosk --demo in a 1280x720 window: demo photos, the
 #     catalogue and price list of assets/, its store in $DEMO/data, staff PIN
-#     1234, "print now" on pk1.
+#     1234 (then any staff number), technician PIN 5678, "print now" on pk1;
+#     the technician's log export writes to $DEMO/usb/DEMO-STICK (a stand-in
+#     for a USB stick under /media).
 # Everything is stopped when the kiosk exits (or on Ctrl-C); the folder is
 # kept so the orders can be looked at:
 #   build/release/app/printkioskctl --data $DEMO/data orders
@@ -75,7 +77,9 @@ PK_CENTRAL_URL=$central_url PK_KIOSK_ID=$kiosk_id PK_KIOSK_SECRET=$secret \
         "$build/app/printkioskctl" --data "$demo/data" sync run --poll 2 >"$demo/sync.log" 2>&1 &
 sync_pid=$!
 
-echo "demo: starting the kiosk (staff PIN 1234; Esc or closing the window quits)"
+mkdir -p -m 700 "$demo/usb/DEMO-STICK"
+echo "demo: starting the kiosk (staff PIN 1234, technician PIN 5678; Esc or closing the window quits)"
 rc=0
-"$build/ui/printkiosk" --demo --config "$demo/printkiosk.conf" --data "$demo/data" --printer pk1 "$@" || rc=$?
+"$build/ui/printkiosk" --demo --config "$demo/printkiosk.conf" --data "$demo/data" --printer pk1 \
+        --export-root "$demo/usb" "$@" || rc=$?
 exit "$rc"
