@@ -424,6 +424,11 @@ static void drain_bus(struct ui *ui)
                         if (m.u.pin.result == 0) {
                                 ui->staff_ok = true; /* next: the staff number */
                                 memset(ui->dv.staff_id, 0, sizeof(ui->dv.staff_id));
+                                /* Staff mode ends any customer session now (leaving
+                                 * it starts over anyway), so no timeout warning or
+                                 * wipe interrupts staff at work. */
+                                app_kiosk_session_end(ui->kiosk);
+                                ui->seconds_left = 0;
                         }
                         break;
                 case APP_MSG_STAFFDESK:
