@@ -61,6 +61,8 @@ while [ $i -lt 600 ] && ! systemctl is-active -q printkiosk.service; do
         if [ $((i % 30)) = 0 ]; then
                 echo "PK-WAIT uptime_s=$(now) state=$(systemctl is-active printkiosk.service) restarts=$(show printkiosk.service NRestarts) result=$(show printkiosk.service Result)"
                 journalctl -b -o cat --no-pager -n 6 -u printkiosk.service 2>/dev/null | sed 's/^/PK-WAITLOG /'
+                systemctl status --no-pager -l -n 0 printkiosk.service 2>/dev/null | tail -n 8 | sed 's/^/PK-WAITSTATUS /'
+                ps -eo pid,stat,etime,time,wchan:24,args 2>/dev/null | grep -E 'cage|printkiosk|seatd' | grep -v grep | sed 's/^/PK-WAITPS /'
         fi
 done
 if systemctl is-active -q printkiosk.service; then
@@ -119,7 +121,9 @@ SELF
         # qemu without KVM (TCG) runs ~10-50x slower than hardware: give the
         # kiosk's first READY more than the unit's 60 s in test images only.
         mkdir -p /etc/systemd/system/printkiosk.service.d
-        printf '[Service]\nTimeoutStartSec=600\n' > /etc/systemd/system/printkiosk.service.d/test-tcg.conf
+        # The image has no Mesa DRI driver, so wlroots' GLES2 renderer cannot
+        # start; pixman (software) is what cage can use here.
+        printf '[Service]\nTimeoutStartSec=600\nEnvironment=WLR_RENDERER=pixman\n' > /etc/systemd/system/printkiosk.service.d/test-tcg.conf
         systemctl enable printkiosk-selftest.service
 fi
 apt-get clean
