@@ -4,8 +4,8 @@
  * t0 = app_kiosk_open_folder (the moment the volume is opened after it
  * arrived). As soon as photos are on the grid (APP_MSG_WALK_PROGRESS or
  * WALK_DONE) the first screen's cells without an answer are requested, as
- * ui/screen_grid does; first24 = when cells 0..23 all have an answer (known
- * only once the walk is done: a later batch never goes before them). With --all,
+ * ui/screen_grid does; first24 = when cells 0..23 all have an answer (they
+ * are final once a published batch filled them: indices never move). With --all,
  * every photo is then requested (512 at a time) and `all` = when the last
  * answer arrived. Peak memory: this process's VmHWM and the sum of the decode
  * helpers' VmHWM (read while they still run), in MB.
@@ -138,7 +138,9 @@ int main(int argc, char **argv)
                                 if (gen_all && (int64_t)m.generation == gen_all)
                                         got_all++;
                         }
-                        if (t_first24 < 0 && t_walk >= 0 && got24 >= want24)
+                        /* Cells 0..23 are final once a batch filled them
+                         * (indices never move), else when the walk ends. */
+                        if (t_first24 < 0 && (want24 == 24 || t_walk >= 0) && got24 >= want24)
                                 t_first24 = now_s() - t0;
                         app_msg_done(&m);
                 }
