@@ -124,6 +124,23 @@ SELF
         # The image has no Mesa DRI driver, so wlroots' GLES2 renderer cannot
         # start; pixman (software) is what cage can use here.
         printf '[Service]\nTimeoutStartSec=600\nEnvironment=WLR_RENDERER=pixman\n' > /etc/systemd/system/printkiosk.service.d/test-tcg.conf
+        # Diagnosis (boot 4: cage waited with no kiosk child and no log line):
+        # a wrapper between cage and the kiosk logs the session environment
+        # and both exit statuses to the unit's journal.
+        cat > /usr/lib/printkiosk/test-kiosk-wrap <<'WRAP'
+#!/bin/sh
+echo "kiosk-wrap: start uid=$(id -u) WAYLAND_DISPLAY=${WAYLAND_DISPLAY:-unset} XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-unset} XDG_SESSION_ID=${XDG_SESSION_ID:-unset}" >&2
+/usr/bin/env -u WATCHDOG_PID /usr/bin/printkiosk --fullscreen --config /etc/printkiosk/printkiosk.conf
+rc=$?
+echo "kiosk-wrap: printkiosk exited $rc" >&2
+exit $rc
+WRAP
+        chmod +x /usr/lib/printkiosk/test-kiosk-wrap
+        cat > /etc/systemd/system/printkiosk.service.d/test-wrap.conf <<'DROPIN'
+[Service]
+ExecStart=
+ExecStart=/bin/sh -c 'echo "kiosk-wrap: cage starting" >&2; /usr/bin/cage -d -- /usr/lib/printkiosk/test-kiosk-wrap; echo "kiosk-wrap: cage exited $?" >&2'
+DROPIN
         systemctl enable printkiosk-selftest.service
 fi
 apt-get clean
