@@ -85,24 +85,26 @@ pkgs=(systemd systemd-sysv systemd-boot udev dbus linux-image-amd64 initramfs-to
       e2fsprogs dosfstools kmod
       cups cups-filters cups-ipp-utils printer-driver-gutenprint ipp-usb avahi-daemon
       libnss-mdns fonts-dejavu-core fonts-noto-core cage network-manager rauc
-      openssh-server ca-certificates)
+      openssh-server ca-certificates
+      # cage 0.1.4 (bookworm) is built with Xwayland and exits at start
+      # ("Cannot find Xwayland binary") without it: qemu boot 5.
+      xwayland)
 # The .deb's runtime dependencies go into the base root, so the kiosk
 # package itself installs offline with dpkg -i in the second stage.
 mapfile -t debdeps < <(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/[[:space:]]//g' | grep -v '^$')
 mapfile -t all < <(printf '%s\n' "${pkgs[@]}" "${debdeps[@]}" | sort -u)
-# The key leaves out the .deb's Depends (they change with every new library
-# link); a cached base is reused when it already holds all of them
-# (base-KEY.tar.installed lists its packages).
-key=$(printf '%s\n' "${pkgs[@]}" "$mirror" "$(dpkg-query -W -f '${Version}' mmdebstrap)" | sha256sum | cut -c1-16)
+# The key names only the suite, mirror and mmdebstrap version: a cached base
+# (base-KEY.tar.installed lists its packages) is reused, and packages it
+# lacks (a new .deb Depends, a package added to pkgs) are installed on top
+# with apt in the kiosk root stage. Delete the cache to fold them into a new
+# base.
+key=$(printf '%s\n' bookworm "$mirror" "$(dpkg-query -W -f '${Version}' mmdebstrap)" | sha256sum | cut -c1-16)
 base=$work/base.tar
 [ -n "$cache" ] && base=$cache/base-$key.tar
-base_has_deps() {
-        local d
-        [ -s "$base" ] && [ -s "$base.installed" ] || return 1
-        for d in "${debdeps[@]}"; do grep -qx "$d" "$base.installed" || { log "cached base lacks $d"; return 1; }; done
-}
-if base_has_deps; then
-        log "base root from cache: $base"
+missing=()
+if [ -s "$base" ] && [ -s "$base.installed" ]; then
+        for d in "${all[@]}"; do grep -qx "$d" "$base.installed" || missing+=("$d"); done
+        log "base root from cache: $base${missing[*]:+ (lacks: ${missing[*]})}"
 else
         log "mmdebstrap (bookworm, ${#all[@]} packages)"
         cachehooks=()
@@ -135,6 +137,13 @@ tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -xpf "$base"
 for m in proc dev; do
         mount --bind "/$m" "$root/$m"; mounts+=("$root/$m")
 done
+if [ ${#missing[@]} -gt 0 ]; then
+        log "apt-get install in the root: ${missing[*]}"
+        cp /etc/resolv.conf "$root/etc/resolv.conf"
+        chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+                sh -c "apt-get update -qq && apt-get install -y -qq --no-install-recommends ${missing[*]} && apt-get clean && rm -rf /var/lib/apt/lists/*"
+        : > "$root/etc/resolv.conf"
+fi
 cp "$deb" "$root/tmp/printkiosk.deb"
 chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
         dpkg -i /tmp/printkiosk.deb
