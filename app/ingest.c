@@ -73,6 +73,7 @@ struct app_ingest {
         struct app_ingest_stats st;
         GHashTable *near_dup; /* "captured_at|size" -> id + 1 */
         bool stopping;
+        bool yielded; /* the walk paused for the first window already */
 
         pthread_t walker;
         bool walker_started;
@@ -175,9 +176,46 @@ static bool should_stop(void *user)
         return r;
 }
 
+/* items_lock held: a photo of the priority window still waits or runs. */
+static bool window_pending(const struct app_ingest *s)
+{
+        for (size_t k = 0; k < s->n_prio; k++) {
+                size_t id = s->prio[k];
+                if (id < s->n_items &&
+                    (s->items[id]->thumb == T_PENDING || s->items[id]->thumb == T_RUNNING))
+                        return true;
+        }
+        return false;
+}
+
+/* walk_yields_to_window: the first window the caller asked for is what the
+ * customer looks at; the walk's probes (one helper's CPU) wait until its
+ * thumbnails are done, once, and never longer than APP_INGEST_YIELD_MS. */
+static void yield_to_window(struct app_ingest *s)
+{
+        pthread_mutex_lock(&s->items_lock);
+        if (!s->yielded && s->generation > 0) {
+                s->yielded = true;
+                struct timespec dl;
+                clock_gettime(CLOCK_REALTIME, &dl);
+                dl.tv_sec += APP_INGEST_YIELD_MS / 1000;
+                dl.tv_nsec += (long)(APP_INGEST_YIELD_MS % 1000) * 1000000L;
+                if (dl.tv_nsec >= 1000000000L) {
+                        dl.tv_sec++;
+                        dl.tv_nsec -= 1000000000L;
+                }
+                while (!s->stopping && window_pending(s))
+                        if (pthread_cond_timedwait(&s->work_cond, &s->items_lock, &dl) != 0)
+                                break;
+        }
+        pthread_mutex_unlock(&s->items_lock);
+}
+
 static int on_file(void *user, const struct app_walk_file *f)
 {
         struct app_ingest *s = user;
+        if (s->o.walk_yields_to_window)
+                yield_to_window(s);
         struct item *it = calloc(1, sizeof(*it));
         if (!it || !(it->rel = strdup(f->rel))) {
                 free(it);

@@ -44,6 +44,7 @@ struct img_pixels;      /* image/thumb.h */
 #define APP_INGEST_MAX_FILE_BYTES (100ull * 1000 * 1000) /* = image/limits.h max file */
 #define APP_INGEST_MAX_JOBS 8          /* thumbnail threads; 2 on the kiosk's 2 cores */
 #define APP_INGEST_FIRST_SCREEN 24     /* thumbnails in the first grid screen */
+#define APP_INGEST_YIELD_MS 3000       /* longest pause of the walk for the first window */
 
 /* Why a directory entry is not a photo. Keywords from app_ingest_skip_name(). */
 enum app_ingest_skip {
@@ -119,6 +120,9 @@ struct app_ingest_opts {
          * shows photos in another order than found (the kiosk: newest first)
          * would otherwise spend the first second on photos off the screen. */
         bool background_after_window;
+        /* The walk pauses its probes until the first window's thumbnails are
+         * done (at most APP_INGEST_YIELD_MS): the first screen gets the CPU. */
+        bool walk_yields_to_window;
         /* Called once per photo as found (walker thread). */
         void (*on_item)(void *user, const struct app_ingest_item *item);
         /* Called when a thumbnail is done (err 0) or failed (negative img_error). */

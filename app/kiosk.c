@@ -681,6 +681,7 @@ static int open_source(struct app_kiosk *k, const char *path, const char *volume
                 .thumb_size = k->cfg.thumb_size,
                 .pool = k->pool,
                 .background_after_window = true,
+                .walk_yields_to_window = true,
                 .on_item = on_ingest_item,
                 .on_thumb = on_ingest_thumb,
                 .on_pixels = on_ingest_pixels,
