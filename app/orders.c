@@ -56,8 +56,9 @@ struct app_orders *app_orders_free(struct app_orders *o)
         img_manifest_free(o->manifest);
         img_catalogue_free(o->catalogue);
         store_close(o->store);
-        if (o->img_started)
-                img_shutdown();
+        /* libvips stays up: it cannot restart in a process, and the kiosk core
+         * or the staff desk may still use it. The process owner shuts it down
+         * (printkioskctl's main, tests). */
         free(o);
         return NULL;
 }

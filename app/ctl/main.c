@@ -1,6 +1,7 @@
 /* printkioskctl entry point: global options, then dispatch to a registered verb
  * (see ctl.h). Verbs live in the linker section "pk_ctl_verbs". */
 #include "app/ctl/ctl.h"
+#include "image/image.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -97,5 +98,7 @@ int main(int argc, char **argv)
         if (!v)
                 return ctl_msg("unknown verb '%s'", argv[i]), ctl_usage(NULL);
         optind = 0; /* let the verb use getopt_long on its own argv */
-        return v->run(&ctx, argc - i, argv + i);
+        int rc = v->run(&ctx, argc - i, argv + i);
+        img_shutdown(); /* a no-op unless a verb started libvips */
+        return rc;
 }
