@@ -242,6 +242,15 @@ void ui_screen_grid(struct ui *ui)
                         last_idx = i;
                         ui_draw_photo(ui, i, cr, true);
                         char id[40];
+                        /* the core's per-photo state: a photo the sandboxed decoder
+                         * gave up on cannot be chosen; a chosen one whose stick
+                         * was pulled out before it was copied waits for the stick */
+                        if (p.unreadable || p.reinsert) {
+                                struct ui_rect b = {cr.x, cr.y + cr.h / 2 - ui_dp(ui, 30), cr.w, ui_dp(ui, 60)};
+                                ui_fill(ui, b, UI_WARN);
+                                ui_text(ui, p.unreadable ? _("Can't be read") : _("Reinsert card"), b, 24,
+                                        UI_ACCENT_FG, UI_CENTRE, true, false);
+                        }
                         if (ui_photo_low_res(ui, &p)) {
                                 struct ui_rect b = {cr.x + ui_dp(ui, 8), cr.y + ui_dp(ui, 8), ui_dp(ui, 150), ui_dp(ui, 44)};
                                 ui_fill(ui, b, UI_WARN);
