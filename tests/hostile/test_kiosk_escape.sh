@@ -79,7 +79,7 @@ wait-screen source" "$nav_grid" "$nav_products" "$nav_review" "$nav_edit" "$nav_
     # An order a storm placed finishes first: its late APP_MSG_ORDER_PLACED
     # would otherwise land on the next customer's checkout (ui.c does not
     # drop it after "start over"; reported).
-    echo "wait-orders"
+    printf 'wait-orders\nwait 500\nwait-orders\n'   # and let its last message drain
     echo "home"
     echo "$nav"
     echo "storm $per $((seed + i))"
