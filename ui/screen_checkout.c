@@ -53,6 +53,7 @@ void ui_screen_checkout(struct ui *ui)
                 r = app_kiosk_place_order(ui->kiosk, false);
         if (r == 0) {
                 ui->order_pending = true;
+                ui->order_mine = true;
                 ui->order_print_now = now_tapped;
                 ui->message[0] = '\0';
                 if (now_tapped)

@@ -63,7 +63,7 @@ void ui_start_over(struct ui *ui)
         ui->walk_done = false;
         ui->seconds_left = 0;
         ui->order_code[0] = '\0';
-        ui->order_pending = ui->order_print_now = ui->printed = ui->printer_problem = false;
+        ui->order_pending = ui->order_mine = ui->order_print_now = ui->printed = ui->printer_problem = false;
         ui->prep_done = ui->prep_total = ui->print_done = ui->print_total = 0;
         ui->previews_outstanding = 0;
         ui->thumbs_outstanding = 0;
@@ -399,11 +399,15 @@ static void drain_bus(struct ui *ui)
                         }
                         break;
                 case APP_MSG_ORDER_PLACED:
+                        if (!ui->order_mine)
+                                break; /* an earlier customer's order: not for this screen */
                         snprintf(ui->order_code, sizeof(ui->order_code), "%s",
                                  m.u.text ? m.u.text : "");
                         ui->order_pending = false;
                         break;
                 case APP_MSG_PRINT_PROGRESS:
+                        if (!ui->order_mine)
+                                break;
                         if (m.generation == APP_KIOSK_STAGE_PREPARE) {
                                 ui->prep_done = m.u.print.done;
                                 ui->prep_total = m.u.print.total;
@@ -415,7 +419,8 @@ static void drain_bus(struct ui *ui)
                         }
                         break;
                 case APP_MSG_PRINTER_PROBLEM:
-                        ui->printer_problem = true;
+                        if (ui->order_mine)
+                                ui->printer_problem = true;
                         break;
                 case APP_MSG_STAFF_PIN:
                         ui->pin_result = m.u.pin.result;

@@ -150,6 +150,9 @@ struct ui {
         int thumbs_outstanding;   /* requested, not yet answered */
         char order_code[32];
         bool order_pending;       /* placed, code not yet back */
+        bool order_mine;          /* this customer placed an order: its code and
+                                     progress may show (cleared by start over, so a
+                                     late answer never reaches the next customer) */
         bool order_print_now;
         bool printed;             /* every print of the order came out */
         int prep_done, prep_total;
