@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "app/kiosk.h"
+#include "tests/bus_testutil.h"
 #include "tests/testutil.h"
 
 struct fx {
@@ -104,21 +105,9 @@ static int teardown(void **state)
         return 0;
 }
 
-/* Pop messages until one of `type` arrives (or 30 s pass). */
 static bool wait_for(struct app_bus *bus, enum app_msg_type type, struct app_msg *ret)
 {
-        for (int i = 0; i < 600; i++) {
-                app_bus_wait(bus, 50);
-                struct app_msg m;
-                while (app_bus_pop(bus, &m)) {
-                        if (m.type == type) {
-                                *ret = m;
-                                return true;
-                        }
-                        app_msg_done(&m);
-                }
-        }
-        return false;
+        return pk_bus_wait_for(bus, type, 30000, ret);
 }
 
 /* Wait until photo `i` satisfies `pred` (checked after each message, 30 s). */
@@ -129,7 +118,7 @@ static bool wait_photo(struct fx *f, int i, bool (*pred)(const struct app_kiosk_
                 if (app_kiosk_photo_get(f->k, i, &p) == 0 && pred(&p))
                         return true;
                 app_bus_wait(f->bus, 50);
-                struct app_msg m;
+                struct app_msg m = {0};
                 while (app_bus_pop(f->bus, &m))
                         app_msg_done(&m);
         }
@@ -201,7 +190,7 @@ static int open_and_walk(struct fx *f)
 {
         assert_int_equal(app_kiosk_session_start(f->k), 0);
         assert_int_equal(app_kiosk_open_folder(f->k, f->photos), 0);
-        struct app_msg m;
+        struct app_msg m = {0};
         assert_true(wait_for(f->bus, APP_MSG_WALK_DONE, &m));
         return m.u.walk.found;
 }
@@ -233,7 +222,7 @@ static void kiosk_shows_newest_first_by_day_with_sandboxed_thumbnails(void **sta
         int ready = 0;
         for (int n = 0; n < 600 && ready < N_PHOTOS; n++) {
                 app_bus_wait(f->bus, 50);
-                struct app_msg m;
+                struct app_msg m = {0};
                 while (app_bus_pop(f->bus, &m)) {
                         if (m.type == APP_MSG_THUMB_FAILED && (int64_t)m.generation == gen)
                                 fail_msg("thumbnail %d failed: %d", m.u.thumb.index, m.u.thumb.error);
@@ -269,7 +258,7 @@ static void kiosk_shows_newest_first_by_day_with_sandboxed_thumbnails(void **sta
         ready = 0;
         for (int n = 0; n < 200 && ready < 2; n++) {
                 app_bus_wait(f->bus, 50);
-                struct app_msg m;
+                struct app_msg m = {0};
                 while (app_bus_pop(f->bus, &m)) {
                         if (m.type == APP_MSG_THUMB_READY && (int64_t)m.generation == gen)
                                 ready++;
@@ -296,7 +285,7 @@ static void kiosk_photo_the_decoder_dies_on_cannot_be_read_and_kiosk_carries_on(
         int failed = 0;
         for (int n = 0; n < 200 && failed < N_PHOTOS; n++) {
                 app_bus_wait(f->bus, 50);
-                struct app_msg m;
+                struct app_msg m = {0};
                 while (app_bus_pop(f->bus, &m)) {
                         assert_int_not_equal(m.type, APP_MSG_THUMB_READY);
                         if (m.type == APP_MSG_THUMB_FAILED && (int64_t)m.generation == gen)
@@ -394,7 +383,7 @@ static void kiosk_pulled_out_stick_waits_and_the_same_stick_resumes(void **state
         assert_false(app_kiosk_volume_waiting(k, NULL));
 
         assert_true(plug(src, mp));
-        struct app_msg m;
+        struct app_msg m = {0};
         assert_true(wait_for(bus, APP_MSG_SOURCE_ARRIVED, &m));
         struct app_kiosk_volume v;
         assert_true(app_kiosk_volume_waiting(k, &v));

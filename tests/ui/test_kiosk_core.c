@@ -14,6 +14,7 @@
 
 #include "app/kiosk.h"
 #include "app/prices.h"
+#include "tests/bus_testutil.h"
 #include "tests/testutil.h"
 
 struct fx {
@@ -77,21 +78,9 @@ static int teardown(void **state)
         return 0;
 }
 
-/* Pop messages until one of `type` arrives (or 20 s pass). */
 static bool wait_for(struct app_bus *bus, enum app_msg_type type, struct app_msg *ret)
 {
-        for (int i = 0; i < 400; i++) {
-                app_bus_wait(bus, 50);
-                struct app_msg m;
-                while (app_bus_pop(bus, &m)) {
-                        if (m.type == type) {
-                                *ret = m;
-                                return true;
-                        }
-                        app_msg_done(&m);
-                }
-        }
-        return false;
+        return pk_bus_wait_for(bus, type, 20000, ret);
 }
 
 static void kiosk_walk_lists_only_regular_image_files(void **state)
@@ -100,7 +89,7 @@ static void kiosk_walk_lists_only_regular_image_files(void **state)
         assert_int_equal(app_kiosk_open_folder(f->k, f->dir), APP_KIOSK_E_STATE); /* no session */
         assert_int_equal(app_kiosk_session_start(f->k), 0);
         assert_int_equal(app_kiosk_open_folder(f->k, f->dir), 0);
-        struct app_msg m;
+        struct app_msg m = {0};
         assert_true(wait_for(f->bus, APP_MSG_WALK_DONE, &m));
         assert_int_equal(m.u.walk.found, 4); /* 3 + the hostile name; no symlink, no txt */
         assert_int_equal(app_kiosk_photo_count(f->k), 4);
@@ -134,7 +123,7 @@ static void kiosk_thumbnails_arrive_as_pixels_on_the_bus(void **state)
         struct fx *f = *state;
         app_kiosk_session_start(f->k);
         app_kiosk_open_folder(f->k, f->dir);
-        struct app_msg m;
+        struct app_msg m = {0};
         assert_true(wait_for(f->bus, APP_MSG_WALK_DONE, &m));
         int idx[3] = {0, 1, 2};
         int64_t gen = app_kiosk_request_thumbs(f->k, idx, 3);
