@@ -24,7 +24,8 @@ run_ctest() {
     ctest --test-dir "$dir" --output-on-failure -j"$JOBS" "${retry[@]}" "$@" 2>&1 |
         tee "$dir/ctest-output.txt" || rc=$?
     local bad
-    bad=$(grep -E 'Test +#[0-9]+: .*\*\*\*' "$dir/ctest-output.txt" | sed -E 's/.*Test +#[0-9]+: ([^ ]+).*/\1/' | sort -u | tr '\n' ' ')
+    bad=$( (grep -E 'Test +#[0-9]+: .*\*\*\*' "$dir/ctest-output.txt" || true) |
+        sed -E 's/.*Test +#[0-9]+: ([^ ]+).*/\1/' | sort -u | tr '\n' ' ')
     echo "tests that failed a run in $dir: ${bad:-none}"
     return "$rc"
 }
