@@ -298,7 +298,7 @@ static int load_prices(struct app_kiosk *k, const struct app_kiosk_config *cfg, 
         struct app_prices *prices = NULL;
         struct img_errbuf ie = {{0}};
         struct app_prices_error pe = {.line = 0};
-        const char *pp = cfg->prices_path ? cfg->prices_path : PK_SOURCE_DIR "/assets/prices.ini";
+        const char *pp = cfg->prices_path ? cfg->prices_path : app_default_prices();
         if (img_catalogue_load(app_default_catalogue(), &cat, &ie) < 0) {
                 snprintf(errbuf, errlen, "catalogue: %s", ie.msg);
                 return APP_KIOSK_E_IO;

@@ -132,7 +132,7 @@ int app_orders_open(const char *data_dir, const char *config_path, struct app_or
         if (readable(o->cfg.price_list))
                 snprintf(o->prices_path, sizeof o->prices_path, "%s", o->cfg.price_list);
         else
-                snprintf(o->prices_path, sizeof o->prices_path, "%s", PK_SOURCE_DIR "/assets/prices.ini");
+                snprintf(o->prices_path, sizeof o->prices_path, "%s", app_default_prices());
         *ret = o;
         return 0;
 fail:

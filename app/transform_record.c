@@ -282,3 +282,10 @@ const char *app_default_catalogue(void)
                 return "/usr/share/printkiosk/assets/catalogue.ini";
         return PK_SOURCE_DIR "/assets/catalogue.ini";
 }
+
+const char *app_default_prices(void)
+{
+        if (access("/usr/share/printkiosk/assets/prices.ini", R_OK) == 0)
+                return "/usr/share/printkiosk/assets/prices.ini";
+        return PK_SOURCE_DIR "/assets/prices.ini";
+}

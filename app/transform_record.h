@@ -27,3 +27,4 @@ int app_record_parse(const char *text, size_t len, struct img_render_spec *ret,
  * source tree (PK_SOURCE_DIR). Static strings. */
 const char *app_default_profiles_dir(void);
 const char *app_default_catalogue(void);
+const char *app_default_prices(void);
