@@ -431,7 +431,7 @@ static void apply_exif(const struct img_exif *ex, struct img_probe *ret)
         ret->has_exif_thumbnail = ex->thumb_length > 0;
 }
 
-int img_probe_internal(const char *path, unsigned flags, struct img_probe *ret,
+int img_probe_internal(const char *path, int in_fd, unsigned flags, struct img_probe *ret,
                        VipsImage **ret_header, VipsSource **ret_source, struct img_exif *ret_exif,
                        struct img_errbuf *err)
 {
@@ -447,9 +447,13 @@ int img_probe_internal(const char *path, unsigned flags, struct img_probe *ret,
 
         memset(&pr, 0, sizeof(pr));
         memset(&ex, 0, sizeof(ex));
-        if (!path || !ret)
-                return img_fail(err, IMG_E_INVALID, "no path or result");
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if ((!path && in_fd < 0) || !ret)
+                return img_fail(err, IMG_E_INVALID, "no file or result");
+        /* A handed descriptor is duplicated, never reopened: the sandboxed
+         * decode helper cannot open files at all (Landlock), and the caller
+         * keeps its own. Reads are pread() or from offset 0 (seek below). */
+        fd = in_fd >= 0 ? fcntl(in_fd, F_DUPFD_CLOEXEC, 0)
+                        : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return img_fail(err, IMG_E_UNREADABLE, "cannot open: %s", strerror(errno));
         if (fstat(fd, &st) != 0) {
@@ -493,6 +497,12 @@ int img_probe_internal(const char *path, unsigned flags, struct img_probe *ret,
          * name, so a different photo at the same path (the next customer's USB
          * stick) would get the last one's header. Source loads are not cached,
          * and the checks above then hold for exactly the bytes libvips reads. */
+        /* libvips reads the descriptor from its current offset, which a
+         * duplicated descriptor shares with the caller's. */
+        if (lseek(fd, 0, SEEK_SET) != 0) {
+                rc = img_fail(err, IMG_E_UNREADABLE, "cannot seek: %s", strerror(errno));
+                goto out;
+        }
         src = vips_source_new_from_descriptor(fd);
         if (!src) {
                 rc = img_vips_fail(err, IMG_E_INTERNAL, path, "cannot start reading");
@@ -595,5 +605,12 @@ out:
 
 int img_probe_file(const char *path, unsigned flags, struct img_probe *ret, struct img_errbuf *err)
 {
-        return img_probe_internal(path, flags, ret, NULL, NULL, NULL, err);
+        return img_probe_internal(path, -1, flags, ret, NULL, NULL, NULL, err);
+}
+
+int img_probe_fd(int fd, unsigned flags, struct img_probe *ret, struct img_errbuf *err)
+{
+        if (fd < 0)
+                return img_fail(err, IMG_E_INVALID, "no file");
+        return img_probe_internal(NULL, fd, flags, ret, NULL, NULL, NULL, err);
 }

@@ -67,3 +67,6 @@ enum img_probe_flags {
  * err (may be NULL). */
 int img_probe_file(const char *path, unsigned flags, struct img_probe *ret,
                    struct img_errbuf *err);
+/* The same, on an open file (read-only descriptor; duplicated, not reopened,
+ * not closed): for the sandboxed decode helper, which cannot open files. */
+int img_probe_fd(int fd, unsigned flags, struct img_probe *ret, struct img_errbuf *err);

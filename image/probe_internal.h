@@ -10,8 +10,10 @@
  * (transfer full), unref it; may be NULL), the libvips source on the file
  * descriptor that was checked (ret_source, (transfer full); decode from it, not
  * from the path, so the checked bytes are the decoded ones; may be NULL) and
- * the parsed EXIF (ret_exif, may be NULL; zeroed when the photo has none). */
-int img_probe_internal(const char *path, unsigned flags, struct img_probe *ret,
+ * the parsed EXIF (ret_exif, may be NULL; zeroed when the photo has none).
+ * in_fd >= 0: read that open file (duplicated, never reopened; path may be
+ * NULL and is then only missing from error texts); otherwise open path. */
+int img_probe_internal(const char *path, int in_fd, unsigned flags, struct img_probe *ret,
                        VipsImage **ret_header, VipsSource **ret_source, struct img_exif *ret_exif,
                        struct img_errbuf *err);
 

@@ -220,7 +220,7 @@ static int check_spec(const struct img_thumb_spec *spec, struct img_errbuf *err)
 }
 
 /* The finished thumbnail image, (transfer full) in *ret. */
-static int make_thumb(const char *path, const struct img_thumb_spec *spec, VipsImage **ret,
+static int make_thumb(const char *path, int in_fd, const struct img_thumb_spec *spec, VipsImage **ret,
                       struct img_thumb_info *info, struct img_errbuf *err)
 {
         struct img_probe pr;
@@ -231,7 +231,7 @@ static int make_thumb(const char *path, const struct img_thumb_spec *spec, VipsI
         int rc = check_spec(spec, err);
         if (rc < 0)
                 return rc;
-        rc = img_probe_internal(path, IMG_PROBE_NO_HASH, &pr, &hdr, &src, &ex, err);
+        rc = img_probe_internal(path, in_fd, IMG_PROBE_NO_HASH, &pr, &hdr, &src, &ex, err);
         if (rc < 0)
                 return rc;
         if (spec->allow_exif_thumbnail)
@@ -265,15 +265,15 @@ static int make_thumb(const char *path, const struct img_thumb_spec *spec, VipsI
         return IMG_OK;
 }
 
-int img_thumb_to_pixels(const char *path, const struct img_thumb_spec *spec,
-                        struct img_pixels *ret_px, struct img_thumb_info *ret_info,
-                        struct img_errbuf *err)
+static int thumb_to_pixels(const char *path, int in_fd, const struct img_thumb_spec *spec,
+                           struct img_pixels *ret_px, struct img_thumb_info *ret_info,
+                           struct img_errbuf *err)
 {
         VipsImage *im = NULL;
         struct img_thumb_info info;
         if (!ret_px)
                 return img_fail(err, IMG_E_INVALID, "no result");
-        int rc = make_thumb(path, spec, &im, &info, err);
+        int rc = make_thumb(path, in_fd, spec, &im, &info, err);
         if (rc < 0)
                 return rc;
         size_t len = 0;
@@ -293,6 +293,23 @@ int img_thumb_to_pixels(const char *path, const struct img_thumb_spec *spec,
         if (ret_info)
                 *ret_info = info;
         return IMG_OK;
+}
+
+int img_thumb_to_pixels(const char *path, const struct img_thumb_spec *spec,
+                        struct img_pixels *ret_px, struct img_thumb_info *ret_info,
+                        struct img_errbuf *err)
+{
+        if (!path)
+                return img_fail(err, IMG_E_INVALID, "no file");
+        return thumb_to_pixels(path, -1, spec, ret_px, ret_info, err);
+}
+
+int img_thumb_fd_to_pixels(int fd, const struct img_thumb_spec *spec, struct img_pixels *ret_px,
+                           struct img_thumb_info *ret_info, struct img_errbuf *err)
+{
+        if (fd < 0)
+                return img_fail(err, IMG_E_INVALID, "no file");
+        return thumb_to_pixels(NULL, fd, spec, ret_px, ret_info, err);
 }
 
 static int write_all(int fd, const uint8_t *p, size_t n)
@@ -320,7 +337,7 @@ int img_thumb_file(const char *path, const struct img_thumb_spec *spec, const ch
         int fd = -1;
         if (!out_path)
                 return img_fail(err, IMG_E_INVALID, "no output path");
-        int rc = make_thumb(path, spec, &im, &info, err);
+        int rc = make_thumb(path, -1, spec, &im, &info, err);
         if (rc < 0)
                 return rc;
         if (vips_jpegsave_buffer(im, &buf, &len, "Q", spec->quality, "strip", TRUE, NULL)) {

@@ -34,6 +34,10 @@ struct img_thumb_info {
 int img_thumb_to_pixels(const char *path, const struct img_thumb_spec *spec,
                         struct img_pixels *ret_px, struct img_thumb_info *ret_info,
                         struct img_errbuf *err);
+/* The same from an open file (read-only descriptor; duplicated, not
+ * reopened, not closed): for the sandboxed decode helper. */
+int img_thumb_fd_to_pixels(int fd, const struct img_thumb_spec *spec, struct img_pixels *ret_px,
+                           struct img_thumb_info *ret_info, struct img_errbuf *err);
 /* Thumbnail of `path` written as an sRGB JPEG at out_path (temp + rename). */
 int img_thumb_file(const char *path, const struct img_thumb_spec *spec, const char *out_path,
                    struct img_thumb_info *ret_info, struct img_errbuf *err);

@@ -1,7 +1,7 @@
 /* printkiosk-decode: the sandboxed decode helper (started by app/decode_pool.c).
  *
  * Reads one request at a time from fd 3 (SOCK_SEQPACKET), decodes the photo it
- * was handed as an fd with image/ (img_probe_file / img_thumb_to_pixels, so the
+ * was handed as an fd with image/ (img_probe_fd / img_thumb_fd_to_pixels, so the
  * allow-list and limits apply), writes pixels to the memfd on fd 4 and answers
  * with one fixed-size message. Exits on EOF.
  *
@@ -14,16 +14,13 @@
  *   right that ABI knows is handled, no rule granted): no file or directory
  *   can be opened, written, created, executed or listed, no TCP bind/connect
  *   (ABI >= 4), no signals or abstract sockets outside (ABI >= 6). The helper
- *   reads only the fds it is handed: each photo is copied (at most the file
- *   size limit + 1 bytes) into one memfd made before the sandbox, which
- *   image/ opens as /proc/self/fd/N (Landlock checks a reopened file against
- *   its real path, so a handed file itself could not be reopened; a memfd has
- *   no path). Without Landlock the handed fd is opened directly, as before.
+ *   reads only the fds it is handed, through image/'s descriptor entry points
+ *   (img_probe_fd, img_thumb_fd_to_pixels): a handed file is duplicated and
+ *   read, never reopened by path (Landlock would refuse that, rightly).
  *   A kernel that has Landlock but refuses it ends the helper (fail closed);
  * - PR_SET_NO_NEW_PRIVS and a seccomp allow-list (libseccomp): no socket(),
  *   connect(), execve(), ptrace() (the process is killed), files may be
- *   opened read-only only, ftruncate only on the input memfd, anything
- *   unlisted fails with EPERM;
+ *   opened read-only only, anything unlisted fails with EPERM;
  * - libvips single-threaded (VIPS_CONCURRENCY=1), its cache bounded by
  *   img_init, JPEGMEM bounds libjpeg's working memory.
  * Nothing here logs: photo data and names must not reach a journal.
@@ -150,8 +147,6 @@ struct pk_landlock_attr {
         uint64_t handled_access_fs, handled_access_net, scoped;
 };
 static int landlock_abi_in_force; /* 0 = not restricted by Landlock */
-static int input_memfd = -1;      /* where handed photos are copied under Landlock */
-static uint64_t input_max_bytes;  /* the file size limit: copy at most this + 1 */
 
 static int landlock_abi(void)
 {
@@ -190,11 +185,6 @@ static int landlock(void)
                 a.scoped = (1ull << 0) | (1ull << 1); /* ABSTRACT_UNIX_SOCKET, SIGNAL */
                 size = 3 * sizeof(uint64_t);
         }
-        /* The input memfd exists before the sandbox: memfd_create is not in
-         * the seccomp list. */
-        input_memfd = memfd_create("pk-decode-input", MFD_CLOEXEC);
-        if (input_memfd < 0)
-                return -1;
         long rs = syscall(SYS_landlock_create_ruleset, &a, size, 0);
         if (rs < 0)
                 return -1;
@@ -209,44 +199,6 @@ static int landlock(void)
 #else
         return 0;
 #endif
-}
-
-/* Copy the handed photo into the input memfd (at most input_max_bytes + 1
- * bytes, so an oversized file still reads as too large) and name the memfd
- * in path. Returns 0 or an IMG_E_* code. Bounded by the byte count. */
-static int stage_input(int fd, char *path, size_t pathlen, struct img_errbuf *err)
-{
-        static char buf[1 << 20];
-        if (ftruncate(input_memfd, 0) != 0 || lseek(input_memfd, 0, SEEK_SET) != 0)
-                return img_fail(err, IMG_E_INTERNAL, "input buffer: %s", strerror(errno));
-        uint64_t total = 0, cap = input_max_bytes + 1;
-        while (total < cap) {
-                size_t want = cap - total < sizeof(buf) ? (size_t)(cap - total) : sizeof(buf);
-                ssize_t n = pread(fd, buf, want, (off_t)total);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return img_fail(err, IMG_E_UNREADABLE, "read: %s", strerror(errno));
-                if (n == 0)
-                        break;
-                for (ssize_t off = 0; off < n;) {
-                        ssize_t w = write(input_memfd, buf + off, (size_t)(n - off));
-                        if (w < 0 && errno == EINTR)
-                                continue;
-                        if (w <= 0)
-                                return img_fail(err, IMG_E_INTERNAL, "input buffer: %s", strerror(errno));
-                        off += w;
-                }
-                total += (uint64_t)n;
-        }
-        snprintf(path, pathlen, "/proc/self/fd/%d", input_memfd);
-        return 0;
-}
-
-static void release_input(void)
-{
-        if (input_memfd >= 0)
-                (void)ftruncate(input_memfd, 0); /* give the pages back between photos */
 }
 
 static int sandbox(void)
@@ -296,10 +248,6 @@ static int sandbox(void)
         if (rc == 0)
                 rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
                                       SCMP_A1(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC, O_RDONLY));
-        /* Emptying the input memfd, and nothing else. */
-        if (rc == 0 && input_memfd >= 0)
-                rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ftruncate), 1,
-                                      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)input_memfd, 0));
         /* abort() signals itself: only its own thread group. */
         if (rc == 0)
                 rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
@@ -397,7 +345,6 @@ static void test_hook(const struct app_decode_req *req, struct app_decode_reply 
 static void serve(const struct app_decode_req *req, int fd, struct app_decode_reply *r,
                   bool hooks)
 {
-        char path[64];
         struct img_errbuf err = {{0}};
         if (req->op == APP_DECODE_OP_TEST) {
                 if (hooks)
@@ -408,25 +355,19 @@ static void serve(const struct app_decode_req *req, int fd, struct app_decode_re
         }
         if (fd < 0) {
                 r->status = img_fail(&err, IMG_E_INVALID, "no file passed");
-        } else if (landlock_abi_in_force > 0 && (r->status = stage_input(fd, path, sizeof(path), &err)) < 0) {
-                /* the photo could not be read into the input memfd */
         } else if (req->op == APP_DECODE_OP_PROBE) {
-                if (landlock_abi_in_force == 0)
-                        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
                 struct img_probe p;
-                r->status = img_probe_file(path, req->probe_flags & IMG_PROBE_NO_HASH, &p, &err);
+                r->status = img_probe_fd(fd, req->probe_flags & IMG_PROBE_NO_HASH, &p, &err);
                 if (r->status == 0)
                         app_decode_reply_from_probe(r, &p);
         } else if (req->op == APP_DECODE_OP_THUMB) {
-                if (landlock_abi_in_force == 0)
-                        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
                 struct img_thumb_spec spec = {.size = req->thumb_size,
                                               .square = req->square != 0,
                                               .allow_exif_thumbnail = req->allow_exif_thumb != 0,
                                               .quality = 85};
                 struct img_pixels px = {0};
                 struct img_thumb_info info = {0};
-                r->status = img_thumb_to_pixels(path, &spec, &px, &info, &err);
+                r->status = img_thumb_fd_to_pixels(fd, &spec, &px, &info, &err);
                 if (r->status == 0) {
                         size_t row = (size_t)px.width * 3;
                         if ((size_t)px.height * row > APP_DECODE_SHM_BYTES || px.stride < (int)row) {
@@ -447,7 +388,6 @@ static void serve(const struct app_decode_req *req, int fd, struct app_decode_re
         } else {
                 r->status = img_fail(&err, IMG_E_INVALID, "unknown operation");
         }
-        release_input();
         if (r->status < 0)
                 snprintf(r->errmsg, sizeof(r->errmsg), "%s", err.msg);
 }
@@ -476,7 +416,6 @@ int main(int argc, char **argv)
         struct img_limits lim;
         if (img_init(argv[0], read_limits(&lim) == 0 ? &lim : NULL) != 0)
                 _exit(4);
-        input_max_bytes = img_get_limits()->max_file_bytes;
         if (limits() != 0 || landlock() != 0 || sandbox() != 0)
                 _exit(5); /* never decode without the sandbox */
         const char *h = getenv("PK_DECODE_TEST_HOOKS");
