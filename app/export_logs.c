@@ -237,30 +237,6 @@ static json_t *store_stats(const struct app_export_opts *o)
         return j;
 }
 
-static int read_small(const char *path, char **ret, size_t *ret_len)
-{
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return -1;
-        char *buf = malloc(APP_EXPORT_CONFIG_MAX_BYTES + 1);
-        size_t n = 0;
-        while (buf && n < APP_EXPORT_CONFIG_MAX_BYTES) {
-                ssize_t k = read(fd, buf + n, APP_EXPORT_CONFIG_MAX_BYTES - n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        break;
-                n += (size_t)k;
-        }
-        close(fd);
-        if (!buf)
-                return -1;
-        buf[n] = '\0';
-        *ret = buf;
-        *ret_len = n;
-        return 0;
-}
-
 static int prepare_dir(const char *dir, struct store_errbuf *err)
 {
         struct stat st;
@@ -310,7 +286,9 @@ int app_export_logs(const struct app_export_opts *o, const char *out_dir,
         if (r == 0 && o->config_path) {
                 char *text = NULL;
                 size_t len = 0;
-                if (read_small(o->config_path, &text, &len) == 0) {
+                struct store_errbuf rerr = {{0}};
+                if (sync_fs_read_small(o->config_path, APP_EXPORT_CONFIG_MAX_BYTES, &text, &len,
+                                       &rerr) == 0) {
                         char *red = app_export_redact_config(text, len);
                         free(text);
                         if (!red)
@@ -319,7 +297,7 @@ int app_export_logs(const struct app_export_opts *o, const char *out_dir,
                                 r = write_text(out_dir, "config.ini", red, &res, files, err);
                         free(red);
                 } else {
-                        json_object_set_new(manifest, "config_error", json_string(strerror(errno)));
+                        json_object_set_new(manifest, "config_error", json_string(rerr.msg));
                 }
         }
         if (r == 0) {

@@ -16,44 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int read_file(const char *path, size_t max, char **ret, size_t *ret_len,
-                     struct store_errbuf *err)
-{
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return store_fail(err, STORE_E_IO, "%s: %s", path, strerror(errno));
-        struct stat st;
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-                close(fd);
-                return store_fail(err, STORE_E_INVALID, "%s: not a regular file of at most %zu bytes",
-                                  path, max);
-        }
-        char *buf = malloc((size_t)st.st_size + 1);
-        size_t n = 0;
-        while (buf && n < (size_t)st.st_size) {
-                ssize_t k = read(fd, buf + n, (size_t)st.st_size - n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        break;
-                n += (size_t)k;
-        }
-        close(fd);
-        if (!buf || n != (size_t)st.st_size) {
-                free(buf);
-                return store_fail(err, STORE_E_IO, "%s: short read", path);
-        }
-        buf[n] = '\0';
-        *ret = buf;
-        *ret_len = n;
-        return 0;
-}
-
 int app_provision_read_key(const char *path, uint8_t *key, size_t n, struct store_errbuf *err)
 {
         char *text = NULL;
         size_t len = 0;
-        int r = read_file(path, 4096, &text, &len, err);
+        int r = sync_fs_read_small(path, 4096, &text, &len, err);
         if (r < 0)
                 return r;
         size_t bin = 0;
@@ -121,7 +88,7 @@ int app_provision_apply(const struct app_provision_opts *o, struct app_provision
         json_error_t je;
         uint8_t key[32];
         size_t kl = 0;
-        int r = read_file(o->file, APP_PROVISION_MAX_BYTES, &data, &len, err);
+        int r = sync_fs_read_small(o->file, APP_PROVISION_MAX_BYTES, &data, &len, err);
         if (r < 0)
                 return r;
         /* 1. Signature first: nothing of an unsigned file is trusted. */
@@ -130,7 +97,7 @@ int app_provision_apply(const struct app_provision_opts *o, struct app_provision
                 snprintf(sig_path, sizeof sig_path, "%s", o->sig_file ? o->sig_file : "");
                 if (!o->sig_file)
                         snprintf(sig_path, sizeof sig_path, "%s.sig", o->file);
-                if (read_file(sig_path, 4096, &sig, &sig_len, NULL) == 0 &&
+                if (sync_fs_read_small(sig_path, 4096, &sig, &sig_len, NULL) == 0 &&
                     sig_len == crypto_sign_BYTES &&
                     crypto_sign_verify_detached((const unsigned char *)sig, (const unsigned char *)data,
                                                 len, o->public_key) == 0)
@@ -243,7 +210,7 @@ int app_provision_sign(const char *file, const char *key_file, const char *sig_o
                 return r;
         char *data = NULL;
         size_t len = 0;
-        r = read_file(file, APP_PROVISION_MAX_BYTES, &data, &len, err);
+        r = sync_fs_read_small(file, APP_PROVISION_MAX_BYTES, &data, &len, err);
         if (r == 0) {
                 unsigned char sig[crypto_sign_BYTES];
                 crypto_sign_detached(sig, NULL, (const unsigned char *)data, len, sk);

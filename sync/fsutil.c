@@ -366,3 +366,38 @@ int sync_fs_mkdir_p(const char *path, mode_t mode, struct store_errbuf *err)
         }
         return 0;
 }
+
+int sync_fs_read_small(const char *path, size_t max, char **ret, size_t *ret_len,
+                       struct store_errbuf *err)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return store_fail(err, STORE_E_IO, "%s: %s", path, strerror(errno));
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+                close(fd);
+                return store_fail(err, STORE_E_INVALID, "%s: not a regular file of at most %zu bytes",
+                                  path, max);
+        }
+        char *buf = malloc((size_t)st.st_size + 1);
+        size_t n = 0;
+        /* Bounded by the size fstat gave; a file that grows meanwhile is read
+         * up to that size, one that shrinks is a short read. */
+        while (buf && n < (size_t)st.st_size) {
+                ssize_t k = read(fd, buf + n, (size_t)st.st_size - n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        break;
+                n += (size_t)k;
+        }
+        close(fd);
+        if (!buf || n != (size_t)st.st_size) {
+                free(buf);
+                return store_fail(err, STORE_E_IO, "%s: short read", path);
+        }
+        buf[n] = '\0';
+        *ret = buf;
+        *ret_len = n;
+        return 0;
+}

@@ -35,6 +35,10 @@ int sync_fs_store_file(const char *dir, const char *src, const char *ext,
 /* SHA-256 of a file as lowercase hex (O_NOFOLLOW). */
 int sync_fs_sha256_file(const char *path, char ret_sha256[65], int64_t *ret_size,
                         struct store_errbuf *err);
+/* Read a small regular file (O_NOFOLLOW, at most max bytes, else an error)
+ * into a NUL-terminated buffer (transfer full) of *ret_len bytes. */
+int sync_fs_read_small(const char *path, size_t max, char **ret, size_t *ret_len,
+                       struct store_errbuf *err);
 /* fsync a directory (after creating or renaming entries in it). */
 int sync_fs_fsync_dir(const char *dir, struct store_errbuf *err);
 /* mkdir -p with mode for each created level; the new entries are fsynced into
