@@ -21,7 +21,14 @@ reduced=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d /var/tmp/pk-qemu.XXXXXX)
 qpid=
-cleanup() { [ -n "$qpid" ] && kill "$qpid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$tmp"; }
+# The serial log of the last boot is kept next to the image on every exit
+# path (a failed boot is the one whose log is needed).
+cleanup() {
+        [ -n "$qpid" ] && kill "$qpid" 2>/dev/null
+        wait 2>/dev/null || true
+        cp "$tmp/serial.log" "$dir/serial-last.log" 2>/dev/null || true
+        rm -rf "$tmp"
+}
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; tail -n 40 "$tmp/serial.log" 2>/dev/null; exit 1; }
 t0=$(date +%s.%N)
