@@ -7,6 +7,10 @@
  * workers (new item, priority change, walk done, stop); `done_cond` wakes
  * app_ingest_wait. No callback is called with items_lock held.
  *
+ * A fed session (opts.fed: cameras) has no walker: app_ingest_feed() runs the
+ * walker's per-file step (on_file) on the feeder's thread for each file the
+ * caller finished downloading, and app_ingest_feed_done() the walk's end.
+ *
  * Files are opened only through app_walk_open() beneath root_fd, and handed to
  * image/ as /proc/self/fd/N: libvips re-opens exactly the file that was
  * checked, never a path an attacker could swap for a symlink.
@@ -74,6 +78,7 @@ struct app_ingest {
         GHashTable *near_dup; /* "captured_at|size" -> id + 1 */
         bool stopping;
         bool yielded; /* the walk paused for the first window already */
+        bool feed_closed; /* fed session: app_ingest_feed_done was called */
 
         pthread_t walker;
         bool walker_started;
@@ -335,6 +340,21 @@ static void maybe_finished(struct app_ingest *s)
         }
 }
 
+/* The end of the walk (walker thread, or the feeder of a fed session). */
+static void walk_finish(struct app_ingest *s, bool gone)
+{
+        pthread_mutex_lock(&s->items_lock);
+        s->st.walk_done = true;
+        s->st.vanished = gone;
+        size_t photos = s->n_items;
+        bool vanished = s->st.vanished;
+        pthread_cond_broadcast(&s->work_cond);
+        maybe_finished(s);
+        pthread_mutex_unlock(&s->items_lock);
+        if (s->o.on_walk_done)
+                s->o.on_walk_done(s->o.user, photos, vanished);
+}
+
 static void *walker_main(void *arg)
 {
         struct app_ingest *s = arg;
@@ -351,18 +371,74 @@ static void *walker_main(void *arg)
                 .user = s,
         };
         int r = app_walk(s->root_fd, &wo, &cb, NULL);
-        pthread_mutex_lock(&s->items_lock);
-        s->st.walk_done = true;
-        s->st.vanished = r == DRV_E_GONE;
-        size_t photos = s->n_items;
-        bool vanished = s->st.vanished;
-        pthread_cond_broadcast(&s->work_cond);
-        maybe_finished(s);
-        pthread_mutex_unlock(&s->items_lock);
-        if (s->o.on_walk_done)
-                s->o.on_walk_done(s->o.user, photos, vanished);
+        walk_finish(s, r == DRV_E_GONE);
         vips_thread_shutdown(); /* the probe ran libvips on this thread */
         return NULL;
+}
+
+/* ---- fed sessions (cameras) ------------------------------------------ */
+
+int app_ingest_feed(struct app_ingest *s, const struct app_ingest_fed_file *f,
+                    struct drv_errbuf *err)
+{
+        if (!s || !f || !f->rel || !f->name || !s->o.fed)
+                return drv_fail(err, DRV_E_INVALID, "not a fed session");
+        pthread_mutex_lock(&s->items_lock);
+        bool closed = s->stopping || s->feed_closed;
+        pthread_mutex_unlock(&s->items_lock);
+        if (closed)
+                return drv_fail(err, DRV_E_REFUSED, "the session takes no more files");
+        on_seen(s);
+        /* Opened beneath root exactly as a walked file is: our own name, but
+         * the same checks (no symlink, regular file) cost nothing. */
+        int fd = app_walk_open(s->root_fd, f->rel);
+        if (fd < 0) {
+                if (fd == -EINVAL)
+                        return drv_fail(err, DRV_E_INVALID, "bad file name");
+                on_skip(s, APP_SKIP_UNREADABLE);
+                return 0;
+        }
+        struct stat st;
+        int sr = fstat(fd, &st);
+        close(fd);
+        if (sr != 0) {
+                on_skip(s, APP_SKIP_UNREADABLE);
+                return 0;
+        }
+        if ((uint64_t)st.st_size > s->o.max_file_bytes) {
+                on_skip(s, APP_SKIP_TOO_LARGE);
+                return 0;
+        }
+        pthread_mutex_lock(&s->items_lock);
+        bool full = s->n_items >= s->o.max_files;
+        pthread_mutex_unlock(&s->items_lock);
+        if (full) {
+                on_skip(s, APP_SKIP_LIMIT);
+                return 0;
+        }
+        struct app_walk_file wf = {
+                .rel = f->rel,
+                .name = f->name,
+                .name_len = f->name_len,
+                .dir_rel = f->folder ? f->folder : "",
+                .dir_rel_len = f->folder ? f->folder_len : 0,
+                .size = (uint64_t)st.st_size,
+                .mtime = f->mtime ? f->mtime : (int64_t)st.st_mtime,
+        };
+        (void)on_file(s, &wf);
+        return 0;
+}
+
+void app_ingest_feed_done(struct app_ingest *s, bool vanished)
+{
+        if (!s || !s->o.fed)
+                return;
+        pthread_mutex_lock(&s->items_lock);
+        bool first = !s->feed_closed;
+        s->feed_closed = true;
+        pthread_mutex_unlock(&s->items_lock);
+        if (first)
+                walk_finish(s, vanished);
 }
 
 /* ---- thumbnail workers ------------------------------------------------ */
@@ -624,6 +700,10 @@ int app_ingest_start(const struct app_ingest_opts *opts, struct app_ingest **ret
                         app_ingest_free(s);
                         return drv_fail(err, DRV_E_IO, "cannot start thumbnail workers");
                 }
+        }
+        if (s->o.fed) { /* the caller feeds files: no walker */
+                *ret = s;
+                return 0;
         }
         if (pthread_create(&s->walker, NULL, walker_main, s) != 0) {
                 app_ingest_free(s);

@@ -134,6 +134,12 @@ struct app_ingest_opts {
         /* Optional: the walk ended (walker thread, once; thumbnails may still
          * be running). `vanished`: the root went away during the walk. */
         void (*on_walk_done)(void *user, size_t photos, bool vanished);
+        /* Fed session (cameras and phones): no walker. The caller downloads
+         * each photo into root itself (temp name + rename, so a half file is
+         * never seen) and hands it over with app_ingest_feed(); probes,
+         * thumbnails, priorities, select and wipe work as for a volume.
+         * app_ingest_feed_done() plays the end of the walk. */
+        bool fed;
         /* Test hook: called after each copied chunk of a select; a non-zero return
          * simulates the device vanishing (errno ENODEV) at that point. */
         int (*copy_hook)(void *user, size_t id, uint64_t copied);
@@ -159,6 +165,27 @@ struct app_ingest;
  * Returns 0 or DRV_E_INVALID / DRV_E_NOT_FOUND / DRV_E_IO. */
 int app_ingest_start(const struct app_ingest_opts *opts, struct app_ingest **ret,
                      struct drv_errbuf *err);
+/* One complete file of a fed session (opts.fed), as the device named it. */
+struct app_ingest_fed_file {
+        const char *rel;        /* our own safe name beneath root (never the device's) */
+        const char *name;       /* raw display name from the device (sanitised here) */
+        size_t name_len;
+        const char *folder;     /* raw display folder from the device, may be NULL */
+        size_t folder_len;
+        int64_t mtime;          /* the device's file time; 0: the local file's */
+};
+/* Fed sessions only: probe `f->rel` (opened beneath root like a walked file)
+ * and announce it through on_item, on the calling thread, before returning.
+ * Ids follow the feed order. Call from one thread at a time, never from a
+ * callback. Returns 0 (also when the file is skipped: counted in the stats),
+ * DRV_E_INVALID (not a fed session, bad rel), DRV_E_REFUSED (stopping, or
+ * after app_ingest_feed_done). */
+int app_ingest_feed(struct app_ingest *s, const struct app_ingest_fed_file *f,
+                    struct drv_errbuf *err);
+/* Fed sessions: no more files will come (`vanished`: the device went away for
+ * good). Runs on_walk_done on the calling thread. Idempotent. */
+void app_ingest_feed_done(struct app_ingest *s, bool vanished);
+
 /* Wait until the walk and all thumbnails are done. */
 void app_ingest_wait(struct app_ingest *s);
 /* Stop threads, free memory (spool and thumbs stay: see session_end). NULL-safe. */

@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/camera_import.h"
 #include "app/decode_pool.h"
 #include "app/ingest.h"
 #include "app/orders.h"
@@ -48,6 +49,8 @@
 #include "image/catalogue.h"
 #include "image/proof.h"
 #include "app/staff_pin.h"
+#include "drivers/camera.h"
+#include "drivers/usb.h"
 #include "drivers/volume.h"
 #include "image/image.h"
 #include "image/probe.h"
@@ -131,6 +134,17 @@ struct app_kiosk {
         struct app_kiosk_volume waiting_vol;
         uint64_t volume_serial;
         struct drv_volume_watch *volumes;
+
+        /* a camera or phone as the source: app/camera_import feeds the ingest
+         * session (opts.fed) from its own thread (state_lock for these) */
+        struct app_camera_import *cam_imp;
+        struct app_kiosk_camera cam;        /* the open camera's model, port, id */
+        struct app_camera_progress cam_p;   /* last reported by the import */
+        bool cam_gone;                      /* unplugged mid-way */
+        bool cam_waiting;                   /* a camera arrived that is not the source */
+        struct app_kiosk_camera cam_waiting_desc;
+        int cam_test_delay_ms;              /* PK_KIOSK_TEST_CAMERA_DELAY_MS (tests only) */
+        struct drv_usb_watch *usb;
 
         /* copier thread: copy-on-select and resume after a pull-out */
         pthread_mutex_t copy_lock;  /* copyq, reinsert_*, copy_busy, copier_stop */
@@ -398,7 +412,15 @@ static int publish_locked(struct app_kiosk *k, struct app_ingest *s)
         for (size_t i = k->n_pos; i < n; i++)
                 k->pos[i] = -1;
         k->n_pos = n;
-        size_t m = app_ingest_sorted(s, ids, n);
+        /* A camera's photos arrive newest first (camera_import downloads
+         * them in that order): feed order is the grid order, each photo
+         * shown as soon as it is on the kiosk. */
+        size_t m = n;
+        if (k->cam_imp)
+                for (size_t i = 0; i < n; i++)
+                        ids[i] = i;
+        else
+                m = app_ingest_sorted(s, ids, n);
         int added = 0;
         for (size_t i = 0; i < m; i++) {
                 size_t id = ids[i];
@@ -435,8 +457,8 @@ static void on_ingest_item(void *user, const struct app_ingest_item *item)
         pthread_mutex_lock(&k->state_lock);
         struct app_ingest *s = c->serial == k->source_serial ? k->ingest : NULL;
         int64_t now = app_kiosk_now_ms();
-        bool due = s && (k->published_ms ? now - k->published_ms >= APP_KIOSK_PUBLISH_EVERY_MS
-                                         : now - k->walk_started_ms >= APP_KIOSK_PUBLISH_HOLD_MS);
+        bool due = s && (k->cam_imp || (k->published_ms ? now - k->published_ms >= APP_KIOSK_PUBLISH_EVERY_MS
+                                                        : now - k->walk_started_ms >= APP_KIOSK_PUBLISH_HOLD_MS));
         int added = due ? publish_locked(k, s) : 0;
         int found = k->n_photos;
         pthread_mutex_unlock(&k->state_lock);
@@ -564,6 +586,30 @@ static void copier_resume(struct app_kiosk *k)
         pthread_mutex_unlock(&k->copy_lock);
 }
 
+/* Delete every entry of a flat folder we made ourselves (a camera's
+ * downloads: our own names, regular files, maybe a driver's temp file), then
+ * the folder. Bounded: the folder holds at most one file per listed photo
+ * plus one temp file. */
+static void wipe_flat_dir(const char *dir)
+{
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return;
+        }
+        struct dirent *de;
+        for (int n = 0; n < 2 * APP_KIOSK_MAX_PHOTOS + 16 && (de = readdir(d)); n++) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                (void)unlinkat(dirfd(d), de->d_name, 0);
+        }
+        closedir(d);
+        rmdir(dir);
+}
+
 /* End the ingest session: thumbnails and the session spool are deleted
  * (nothing in them belongs to an order: app/orders keeps its own durable
  * copy in the data spool), then the session folder. While an order is still
@@ -579,6 +625,8 @@ static void ingest_end(struct app_kiosk *k, struct app_ingest *s, char *dir, str
                 fprintf(stderr, "printkiosk: session wipe: %s\n", e.msg);
         if (dir) {
                 char sub[1100];
+                snprintf(sub, sizeof(sub), "%s/camera", dir);
+                wipe_flat_dir(sub);
                 snprintf(sub, sizeof(sub), "%s/thumbs", dir);
                 rmdir(sub);
                 snprintf(sub, sizeof(sub), "%s/spool", dir);
@@ -596,6 +644,14 @@ static void ingest_end(struct app_kiosk *k, struct app_ingest *s, char *dir, str
 static void source_stop(struct app_kiosk *k)
 {
         copier_release(k);
+        /* The camera import feeds the session: it stops first (its callbacks
+         * take state_lock, so it is joined without it). */
+        pthread_mutex_lock(&k->state_lock);
+        struct app_camera_import *imp = k->cam_imp;
+        k->cam_imp = NULL;
+        k->source_serial++; /* its callbacks now do nothing */
+        pthread_mutex_unlock(&k->state_lock);
+        app_camera_import_free(imp);
         pthread_mutex_lock(&k->state_lock);
         struct app_ingest *s = k->ingest;
         char *dir = k->session_dir;
@@ -632,6 +688,9 @@ static void source_stop(struct app_kiosk *k)
         k->published_ms = 0;
         k->source_gone = false;
         k->volume_id[0] = '\0';
+        k->cam_gone = false;
+        memset(&k->cam, 0, sizeof(k->cam));
+        memset(&k->cam_p, 0, sizeof(k->cam_p));
         pthread_mutex_unlock(&k->state_lock);
 }
 
@@ -652,9 +711,14 @@ static char *make_session_dir(struct app_kiosk *k)
         return d;
 }
 
-static int open_source(struct app_kiosk *k, const char *path, const char *volume_id)
+static void on_camera_progress(void *user, const struct app_camera_progress *p);
+
+/* A folder or volume (walked), or a camera (`cam`: a fed session whose root
+ * is the session's own camera/ folder, filled by app/camera_import). */
+static int open_source(struct app_kiosk *k, const char *path, const char *volume_id,
+                       const struct app_kiosk_camera *cam)
 {
-        if (!path || !*path)
+        if ((!path || !*path) && !cam)
                 return APP_KIOSK_E_INVALID;
         if (!app_kiosk_session_active(k))
                 return APP_KIOSK_E_STATE;
@@ -668,11 +732,17 @@ static int open_source(struct app_kiosk *k, const char *path, const char *volume
                 free(dir);
                 return APP_KIOSK_E_IO;
         }
-        char thumbs[1100], spool[1100];
+        char thumbs[1100], spool[1100], camdir[1100];
         snprintf(thumbs, sizeof(thumbs), "%s/thumbs", dir);
         snprintf(spool, sizeof(spool), "%s/spool", dir);
+        snprintf(camdir, sizeof(camdir), "%s/camera", dir);
+        if (cam && mkdir(camdir, 0700) != 0) {
+                ingest_end(k, NULL, dir, ctx);
+                return APP_KIOSK_E_IO;
+        }
         struct app_ingest_opts o = {
-                .root = path,
+                .root = cam ? camdir : path,
+                .fed = cam != NULL,
                 .volume_id = volume_id,
                 .thumbs_dir = thumbs,
                 .spool_dir = spool,
@@ -681,7 +751,8 @@ static int open_source(struct app_kiosk *k, const char *path, const char *volume
                 .thumb_size = k->cfg.thumb_size,
                 .pool = k->pool,
                 .background_after_window = true,
-                .walk_yields_to_window = true,
+                /* A camera's feed is its download: never hold it up. */
+                .walk_yields_to_window = cam == NULL,
                 .on_item = on_ingest_item,
                 .on_thumb = on_ingest_thumb,
                 .on_pixels = on_ingest_pixels,
@@ -704,6 +775,25 @@ static int open_source(struct app_kiosk *k, const char *path, const char *volume
         struct drv_errbuf e;
         struct app_ingest *s = NULL;
         int r = app_ingest_start(&o, &s, &e);
+        struct app_camera_import *imp = NULL;
+        if (r == 0 && cam) {
+                struct app_camera_import_opts co = {
+                        .model = cam->model,
+                        .port = cam->port,
+                        .dir = camdir,
+                        .ingest = s,
+                        .test_delay_ms = k->cam_test_delay_ms,
+                        .on_progress = on_camera_progress,
+                        .user = ctx,
+                };
+                k->cam = *cam;
+                r = app_camera_import_start(&co, &imp, &e);
+                if (r != 0) {
+                        app_ingest_free(s);
+                        s = NULL;
+                }
+        }
+        k->cam_imp = imp;
         k->ingest = r == 0 ? s : NULL;
         k->ctx = r == 0 ? ctx : NULL;
         if (r != 0) {
@@ -721,14 +811,14 @@ static int open_source(struct app_kiosk *k, const char *path, const char *volume
 
 int app_kiosk_open_folder(struct app_kiosk *k, const char *path)
 {
-        return open_source(k, path, NULL);
+        return open_source(k, path, NULL, NULL);
 }
 
 int app_kiosk_open_volume(struct app_kiosk *k, const char *mount_point, const char *volume_id)
 {
         if (!volume_id || !*volume_id)
                 return APP_KIOSK_E_INVALID;
-        return open_source(k, mount_point, volume_id);
+        return open_source(k, mount_point, volume_id, NULL);
 }
 
 int app_kiosk_open_synthetic(struct app_kiosk *k, int count)
@@ -1193,10 +1283,170 @@ enum app_kiosk_source_state app_kiosk_source_state(struct app_kiosk *k)
 {
         pthread_mutex_lock(&k->state_lock);
         enum app_kiosk_source_state st = k->source == SOURCE_NONE ? APP_KIOSK_SOURCE_NONE
-                                         : k->source_gone        ? APP_KIOSK_SOURCE_GONE
+                                         : k->source_gone || k->cam_gone ? APP_KIOSK_SOURCE_GONE
                                                                  : APP_KIOSK_SOURCE_OPEN;
         pthread_mutex_unlock(&k->state_lock);
         return st;
+}
+
+/* --- cameras and phones ----------------------------------------------------------- */
+
+/* app/camera_import's thread: progress and state changes of the open camera.
+ * Every report wakes the UI (APP_MSG_WALK_PROGRESS: "34 of 120"); a change
+ * of state also says what the customer can do about it. */
+static void on_camera_progress(void *user, const struct app_camera_progress *p)
+{
+        const struct src_ctx *c = user;
+        struct app_kiosk *k = c->k;
+        pthread_mutex_lock(&k->state_lock);
+        if (c->serial != k->source_serial || !k->cam_imp) {
+                pthread_mutex_unlock(&k->state_lock);
+                return;
+        }
+        enum app_camera_state was = k->cam_p.state;
+        bool changed = was != p->state || (k->cam_p.done == 0 && k->cam_p.total == 0 && p->total > 0);
+        k->cam_p = *p;
+        k->cam_gone = p->state == APP_CAMERA_GONE;
+        if (p->state == APP_CAMERA_FAILED)
+                k->walk_running = false;
+        int found = k->n_photos;
+        uint64_t serial = ++k->volume_serial;
+        pthread_mutex_unlock(&k->state_lock);
+        struct app_msg m = {.type = APP_MSG_WALK_PROGRESS};
+        m.u.walk.found = found;
+        if (changed && p->state == APP_CAMERA_GONE)
+                m = (struct app_msg){.type = APP_MSG_SOURCE_REMOVED, .generation = serial};
+        (void)app_bus_post(k->bus, &m);
+        if (changed && p->state == APP_CAMERA_LOCKED)
+                (void)app_bus_post_error(k->bus, DRV_E_PERMISSION, "phone-locked");
+        if (changed && p->state == APP_CAMERA_FAILED) {
+                (void)app_bus_post_error(k->bus, p->error ? p->error : DRV_E_IO, "phone-unreadable");
+                post_walk(k, APP_MSG_WALK_DONE, found, 0);
+        }
+}
+
+int app_kiosk_open_camera(struct app_kiosk *k, const char *model, const char *port, const char *id)
+{
+        if (!model || !*model || !port || !*port || !id || !*id)
+                return APP_KIOSK_E_INVALID;
+        struct app_kiosk_camera cam;
+        copy_str(cam.model, sizeof(cam.model), model);
+        copy_str(cam.port, sizeof(cam.port), port);
+        copy_str(cam.id, sizeof(cam.id), id);
+        return open_source(k, NULL, NULL, &cam);
+}
+
+int app_kiosk_camera_arrived(struct app_kiosk *k, const char *model, const char *port, const char *id)
+{
+        if (!model || !*model || !port || !*port || !id || !*id)
+                return APP_KIOSK_E_INVALID;
+        pthread_mutex_lock(&k->state_lock);
+        if (k->cam_imp && strcmp(k->cam.id, id) == 0) {
+                /* The same device back (maybe at a new USB address): resume. */
+                copy_str(k->cam.model, sizeof(k->cam.model), model);
+                copy_str(k->cam.port, sizeof(k->cam.port), port);
+                app_camera_import_reconnect(k->cam_imp, model, port);
+        } else {
+                k->cam_waiting = true;
+                copy_str(k->cam_waiting_desc.model, sizeof(k->cam_waiting_desc.model), model);
+                copy_str(k->cam_waiting_desc.port, sizeof(k->cam_waiting_desc.port), port);
+                copy_str(k->cam_waiting_desc.id, sizeof(k->cam_waiting_desc.id), id);
+        }
+        uint64_t serial = ++k->volume_serial;
+        pthread_mutex_unlock(&k->state_lock);
+        struct app_msg m = {.type = APP_MSG_SOURCE_ARRIVED, .generation = serial};
+        (void)app_bus_post(k->bus, &m);
+        return 0;
+}
+
+void app_kiosk_camera_left(struct app_kiosk *k, const char *id)
+{
+        if (!id)
+                return;
+        pthread_mutex_lock(&k->state_lock);
+        if (k->cam_waiting && strcmp(k->cam_waiting_desc.id, id) == 0)
+                k->cam_waiting = false;
+        if (k->cam_imp && strcmp(k->cam.id, id) == 0)
+                app_camera_import_device_left(k->cam_imp); /* it reports GONE */
+        pthread_mutex_unlock(&k->state_lock);
+}
+
+bool app_kiosk_camera_waiting(struct app_kiosk *k, struct app_kiosk_camera *ret)
+{
+        pthread_mutex_lock(&k->state_lock);
+        bool w = k->cam_waiting;
+        if (w && ret)
+                *ret = k->cam_waiting_desc;
+        pthread_mutex_unlock(&k->state_lock);
+        return w;
+}
+
+int app_kiosk_open_waiting_camera(struct app_kiosk *k)
+{
+        struct app_kiosk_camera c;
+        pthread_mutex_lock(&k->state_lock);
+        bool w = k->cam_waiting;
+        if (w)
+                c = k->cam_waiting_desc;
+        k->cam_waiting = false;
+        pthread_mutex_unlock(&k->state_lock);
+        if (!w)
+                return APP_KIOSK_E_STATE;
+        return app_kiosk_open_camera(k, c.model, c.port, c.id);
+}
+
+void app_kiosk_camera_status(struct app_kiosk *k, struct app_kiosk_camera_status *ret)
+{
+        static const enum app_kiosk_camera_state map[_APP_CAMERA_STATE_MAX] = {
+                [APP_CAMERA_CONNECTING] = APP_KIOSK_CAMERA_CONNECTING,
+                [APP_CAMERA_LOCKED] = APP_KIOSK_CAMERA_LOCKED,
+                [APP_CAMERA_READING] = APP_KIOSK_CAMERA_READING,
+                [APP_CAMERA_DONE] = APP_KIOSK_CAMERA_DONE,
+                [APP_CAMERA_GONE] = APP_KIOSK_CAMERA_GONE,
+                [APP_CAMERA_FAILED] = APP_KIOSK_CAMERA_FAILED,
+        };
+        memset(ret, 0, sizeof(*ret));
+        pthread_mutex_lock(&k->state_lock);
+        if (k->cam_imp) {
+                ret->state = (unsigned)k->cam_p.state < _APP_CAMERA_STATE_MAX ? map[k->cam_p.state]
+                                                                            : APP_KIOSK_CAMERA_FAILED;
+                ret->done = (int)k->cam_p.done;
+                ret->total = (int)k->cam_p.total;
+                ret->failed = (int)k->cam_p.failed;
+        }
+        pthread_mutex_unlock(&k->state_lock);
+}
+
+/* drivers/usb watcher thread: a still-image (PTP) or MTP device came or
+ * went. libgphoto2 names a USB camera "usb:BBB,AAA" (bus, address); its
+ * model comes from autodetect. The id survives a re-plug: vendor, product
+ * and serial (the USB path when the device has no serial). */
+static void on_usb(void *user, const struct drv_usb_event *ev)
+{
+        struct app_kiosk *k = user;
+        if (ev->cls != DRV_USB_STILL_IMAGE && ev->cls != DRV_USB_MTP)
+                return;
+        char id[192];
+        snprintf(id, sizeof(id), "usb:%04x:%04x:%s", ev->vid, ev->pid,
+                 ev->serial[0] ? ev->serial : ev->path);
+        if (ev->kind == DRV_USB_LEFT) {
+                app_kiosk_camera_left(k, id);
+                return;
+        }
+        char want[32];
+        snprintf(want, sizeof(want), "usb:%03u,%03u", ev->bus, ev->address);
+        struct drv_camera_desc d[16];
+        size_t n = 0;
+        struct drv_errbuf e;
+        if (drv_camera_autodetect(d, 16, &n, &e) != 0)
+                return;
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(d[i].port, want) == 0) {
+                        (void)app_kiosk_camera_arrived(k, d[i].model, d[i].port, id);
+                        return;
+                }
+        /* libgphoto2 does not offer it (yet): an Android phone in "charging
+         * only" mode shows no PTP/MTP interface at all. Nothing to open. */
 }
 
 /* --- selection, edit, products --------------------------------------------------- */
@@ -1883,6 +2133,16 @@ struct app_kiosk *app_kiosk_new(const struct app_kiosk_config *cfg, struct app_b
                         fprintf(stderr, "printkiosk: volume watch: %s\n", de.msg);
                 free(env);
         }
+        const char *cdelay = getenv("PK_KIOSK_TEST_CAMERA_DELAY_MS");
+        k->cam_test_delay_ms = cdelay ? (int)strtol(cdelay, NULL, 10) : 0;
+        if (!cfg->no_usb_watch && !cfg->no_volume_watch && !getenv("PK_KIOSK_NO_USB")) {
+                struct drv_usb_watch_opts uo = {.on_event = on_usb, .user = k};
+                struct drv_errbuf de;
+                /* No hotplug (containers without udev): cameras come only
+                 * through app_kiosk_camera_arrived. */
+                if (drv_usb_watch_start(&uo, &k->usb, &de) != 0 && getenv("PK_KIOSK_DEBUG"))
+                        fprintf(stderr, "printkiosk: usb watch: %s\n", de.msg);
+        }
         for (int i = 0; i < APP_KIOSK_WORKERS; i++) {
                 if (pthread_create(&k->workers[i], NULL, worker_main, k) != 0) {
                         snprintf(errbuf, errlen, "cannot start worker threads");
@@ -1898,6 +2158,7 @@ struct app_kiosk *app_kiosk_free(struct app_kiosk *k)
         if (!k)
                 return NULL;
         k->volumes = drv_volume_watch_free(k->volumes);
+        k->usb = drv_usb_watch_free(k->usb);
         if (k->locks_ready)
                 source_stop(k);
         if (k->copier_started) {

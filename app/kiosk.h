@@ -112,6 +112,9 @@ struct app_kiosk_config {
         const char *const *volume_roots; /* where sticks are mounted; NULL:
                                        $PK_VOLUME_ROOTS (a:b), else /media, /run/media */
         size_t n_volume_roots;
+        bool no_usb_watch;          /* do not watch USB for cameras and phones (also
+                                       off with no_volume_watch: tests that want no
+                                       host devices set that) */
 };
 
 struct app_kiosk *app_kiosk_new(const struct app_kiosk_config *cfg, struct app_bus *bus,
@@ -164,9 +167,56 @@ int app_kiosk_open_waiting_volume(struct app_kiosk *k);
 enum app_kiosk_source_state {
         APP_KIOSK_SOURCE_NONE = 0,
         APP_KIOSK_SOURCE_OPEN,
-        APP_KIOSK_SOURCE_GONE, /* its stick was pulled out: "reinsert to continue" */
+        APP_KIOSK_SOURCE_GONE, /* its stick was pulled out: "reinsert to continue";
+                                  its phone unplugged: "reconnect to continue" */
 };
 enum app_kiosk_source_state app_kiosk_source_state(struct app_kiosk *k);
+/* Cameras and phones (PTP/MTP through libgphoto2, app/camera_import): the
+ * core watches USB (drivers/usb) and, for a still-image or MTP device, finds
+ * libgphoto2's model and port for it. A camera source downloads the photos
+ * into the session folder (<session>/camera, 0700, wiped with the session),
+ * newest first by the device's file time, and each finished photo joins the
+ * grid at once (indices never move: the grid is in download order, which is
+ * newest first). Thumbnails, selection and orders work as for a card; a
+ * photo on the grid is already on the kiosk, so a pull-out never costs it.
+ * `id` identifies the device ("usb:VVVV:PPPP:SERIAL"; tests give their own):
+ * the same id coming back resumes the download. */
+struct app_kiosk_camera {
+        char model[128];
+        char port[256];
+        char id[192];
+};
+/* A camera arrived (the USB watcher; tests; ui/script's `camera` command).
+ * The open camera source's device back after a disconnect (same id):
+ * resumes. Otherwise it is "waiting" until the source screen opens it.
+ * Posts APP_MSG_SOURCE_ARRIVED. */
+int app_kiosk_camera_arrived(struct app_kiosk *k, const char *model, const char *port,
+                             const char *id);
+/* The device `id` was unplugged: the open source's transfer stops at once
+ * (APP_MSG_SOURCE_REMOVED); a waiting one is forgotten. */
+void app_kiosk_camera_left(struct app_kiosk *k, const char *id);
+bool app_kiosk_camera_waiting(struct app_kiosk *k, struct app_kiosk_camera *ret);
+/* Open the waiting camera (APP_KIOSK_E_STATE when none). */
+int app_kiosk_open_waiting_camera(struct app_kiosk *k);
+/* Open model@port as the photo source (off the UI thread: returns at once). */
+int app_kiosk_open_camera(struct app_kiosk *k, const char *model, const char *port,
+                          const char *id);
+enum app_kiosk_camera_state {
+        APP_KIOSK_CAMERA_NONE = 0,   /* the source is not a camera */
+        APP_KIOSK_CAMERA_CONNECTING,
+        APP_KIOSK_CAMERA_LOCKED,     /* "unlock it, trust this computer, choose File
+                                        transfer": retried every 2 s */
+        APP_KIOSK_CAMERA_READING,    /* done of total */
+        APP_KIOSK_CAMERA_DONE,
+        APP_KIOSK_CAMERA_GONE,       /* unplugged mid-way: "reconnect to continue" */
+        APP_KIOSK_CAMERA_FAILED,     /* it cannot be read */
+};
+struct app_kiosk_camera_status {
+        enum app_kiosk_camera_state state;
+        int done, total, failed;     /* photos downloaded, listed, not downloadable */
+};
+void app_kiosk_camera_status(struct app_kiosk *k, struct app_kiosk_camera_status *ret);
+
 /* Test source: `count` synthetic photos with generated pixels (for the grid
  * virtualisation test and the benchmark; never used by a customer flow). */
 int app_kiosk_open_synthetic(struct app_kiosk *k, int count);

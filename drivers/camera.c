@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <gphoto2/gphoto2.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ struct drv_camera {
         uint64_t total;
         bool cancelled;
         struct timespec deadline;
+        atomic_bool cancel_all; /* drv_camera_cancel: from any thread, lock-free */
 };
 
 static void ctx_error(GPContext *ctx, const char *msg, void *data)
@@ -47,7 +49,8 @@ static bool past_deadline(const struct drv_camera *c)
 static GPContextFeedback ctx_cancel(GPContext *ctx, void *data)
 {
         struct drv_camera *c = data;
-        return c->cancelled || past_deadline(c) ? GP_CONTEXT_FEEDBACK_CANCEL : GP_CONTEXT_FEEDBACK_OK;
+        return c->cancelled || c->cancel_all || past_deadline(c) ? GP_CONTEXT_FEEDBACK_CANCEL
+                                                                 : GP_CONTEXT_FEEDBACK_OK;
 }
 
 static unsigned int ctx_progress_start(GPContext *ctx, float target, const char *text, void *data)
@@ -63,7 +66,7 @@ static void ctx_progress_update(GPContext *ctx, unsigned int id, float current, 
         if (!c->progress || c->progress_target <= 0)
                 return;
         uint64_t done = (uint64_t)((double)current / c->progress_target * (double)c->total);
-        if (c->progress(c->progress_user, done, c->total))
+        if (c->progress(c->progress_user, done, c->total) || c->cancel_all)
                 c->cancelled = true;
 }
 
@@ -111,7 +114,7 @@ int drv_camera_map_error(int r, const char *msg, struct drv_errbuf *err)
 static void call_begin(struct drv_camera *c, int timeout_s)
 {
         c->last_error[0] = '\0';
-        c->cancelled = false;
+        c->cancelled = c->cancel_all;
         c->progress = NULL;
         c->progress_user = NULL;
         c->total = 0;
@@ -483,7 +486,7 @@ static int fetch_type(struct drv_camera *c, const char *folder, const char *name
         c->progress = progress;
         c->progress_user = user;
         r = gp_camera_file_get(c->cam, folder, name, type, file, c->ctx);
-        if (r >= GP_OK && c->cancelled)
+        if (r >= GP_OK && (c->cancelled || c->cancel_all))
                 r = GP_ERROR_CANCEL;
         if (r < GP_OK) {
                 rc = map(c, r, err);
@@ -533,4 +536,37 @@ int drv_camera_fetch_preview(struct drv_camera *c, const char *folder, const cha
                              const char *out_path, struct drv_errbuf *err)
 {
         return fetch_type(c, folder, name, GP_FILE_TYPE_PREVIEW, out_path, NULL, NULL, err);
+}
+
+void drv_camera_cancel(struct drv_camera *c)
+{
+        if (c)
+                c->cancel_all = true;
+}
+
+int drv_camera_ping(struct drv_camera *c, struct drv_errbuf *err)
+{
+        if (!c)
+                return drv_fail(err, DRV_E_INVALID, "no camera");
+        if (c->cancel_all)
+                return drv_fail(err, DRV_E_REFUSED, "cancelled");
+        CameraList *list = NULL;
+        if (gp_list_new(&list) < GP_OK)
+                return drv_fail(err, DRV_E_IO, "out of memory");
+        pthread_mutex_lock(&c->camera_lock);
+        call_begin(c, 10);
+        /* libgphoto2 caches folder listings: ask the camlib itself. */
+        gp_filesystem_reset(c->cam->fs);
+        int r = gp_camera_folder_list_folders(c->cam, "/", list, c->ctx);
+        int rc = r < GP_OK ? map(c, r, err) : 0;
+        if (rc == 0) {
+                /* A disk: port answers "/" from its own root: the root itself
+                 * must still be there (a phone that went away fails above). */
+                r = gp_camera_folder_list_files(c->cam, "/", list, c->ctx);
+                if (r < GP_OK)
+                        rc = map(c, r, err);
+        }
+        pthread_mutex_unlock(&c->camera_lock);
+        gp_list_free(list);
+        return rc;
 }

@@ -83,6 +83,14 @@ int drv_camera_fetch(struct drv_camera *c, const char *folder, const char *name,
 int drv_camera_fetch_preview(struct drv_camera *c, const char *folder, const char *name,
                              const char *out_path, struct drv_errbuf *err);
 
+/* Make the running call and every later call on this handle fail with
+ * DRV_E_REFUSED as soon as libgphoto2 next asks (between USB packets): for a
+ * session ending or a device that left. Any thread, no lock; irreversible. */
+void drv_camera_cancel(struct drv_camera *c);
+/* Is the camera still there? Asks the camlib for its root folder (no cache),
+ * 10 s deadline. 0, or DRV_E_GONE / DRV_E_TIMEOUT / DRV_E_PERMISSION / ... */
+int drv_camera_ping(struct drv_camera *c, struct drv_errbuf *err);
+
 /* Map a libgphoto2 result (and the context's last error text) to a drv
  * error; exposed for tests. */
 int drv_camera_map_error(int gp_result, const char *context_msg, struct drv_errbuf *err);

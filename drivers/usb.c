@@ -121,6 +121,7 @@ static void examine(libusb_device *dev, struct drv_usb_event *ev)
                 memset(&dd, 0, sizeof(dd));
         }
         ev->bus = libusb_get_bus_number(dev);
+        ev->address = libusb_get_device_address(dev);
         uint8_t ports[8];
         int np = libusb_get_port_numbers(dev, ports, sizeof(ports));
         int o = snprintf(ev->path, sizeof(ev->path), "%u", ev->bus);

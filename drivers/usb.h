@@ -42,6 +42,7 @@ struct drv_usb_event {
         enum drv_usb_class cls;
         uint16_t vid, pid;
         uint8_t bus;
+        uint8_t address;  /* device address on the bus: libgphoto2's "usb:BBB,AAA" */
         char path[32];    /* "1-2.3": bus, then port numbers */
         char serial[128]; /* printable ASCII, "" when unreadable */
 };
