@@ -144,6 +144,7 @@ struct app_kiosk {
         bool cam_waiting;                   /* a camera arrived that is not the source */
         struct app_kiosk_camera cam_waiting_desc;
         int cam_test_delay_ms;              /* PK_KIOSK_TEST_CAMERA_DELAY_MS (tests only) */
+        int cam_test_retry_ms;              /* PK_KIOSK_TEST_CAMERA_RETRY_MS (tests only) */
         struct drv_usb_watch *usb;
 
         /* copier thread: copy-on-select and resume after a pull-out */
@@ -783,6 +784,7 @@ static int open_source(struct app_kiosk *k, const char *path, const char *volume
                         .dir = camdir,
                         .ingest = s,
                         .test_delay_ms = k->cam_test_delay_ms,
+                        .retry_ms = k->cam_test_retry_ms,
                         .on_progress = on_camera_progress,
                         .user = ctx,
                 };
@@ -2135,6 +2137,8 @@ struct app_kiosk *app_kiosk_new(const struct app_kiosk_config *cfg, struct app_b
         }
         const char *cdelay = getenv("PK_KIOSK_TEST_CAMERA_DELAY_MS");
         k->cam_test_delay_ms = cdelay ? (int)strtol(cdelay, NULL, 10) : 0;
+        const char *cretry = getenv("PK_KIOSK_TEST_CAMERA_RETRY_MS");
+        k->cam_test_retry_ms = cretry ? (int)strtol(cretry, NULL, 10) : 0;
         if (!cfg->no_usb_watch && !cfg->no_volume_watch && !getenv("PK_KIOSK_NO_USB")) {
                 struct drv_usb_watch_opts uo = {.on_event = on_usb, .user = k};
                 struct drv_errbuf de;
