@@ -88,7 +88,11 @@ pkgs=(systemd systemd-sysv systemd-boot udev dbus linux-image-amd64 initramfs-to
       openssh-server ca-certificates
       # cage 0.1.4 (bookworm) is built with Xwayland and exits at start
       # ("Cannot find Xwayland binary") without it: qemu boot 5.
-      xwayland)
+      xwayland
+      # cage's seat comes from seatd (printkiosk.service has no PAM/logind
+      # session: qemu boot 16); Mesa's DRI drivers for the GPU (xwayland
+      # pulls them in today; named so a hardware image keeps them).
+      seatd libgl1-mesa-dri)
 # The .deb's runtime dependencies go into the base root, so the kiosk
 # package itself installs offline with dpkg -i in the second stage.
 mapfile -t debdeps < <(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//; s/[[:space:]]//g' | grep -v '^$')

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# printkiosk.service must let the kiosk's READY=1 and WATCHDOG=1 reach
+# systemd, and must restart a stopped kiosk within 2x WatchdogSec. The kiosk is
+# not the unit's main process (cage is; the kiosk is its child), so:
+#  - NotifyAccess=all, and WATCHDOG_PID unset for the kiosk (sd_watchdog_enabled
+#    ignores a WATCHDOG_PID that is not its own pid);
+#  - no PAMName=: pam_systemd moves the main process into a logind session
+#    scope, its children follow, and systemd then routes their notify messages
+#    to the scope, not to the service (qemu boots 15-16: the unit never left
+#    "activating");
+#  - TimeoutAbortSec= at most WatchdogSec: the SIGABRT a watchdog timeout sends
+#    does not act on a SIGSTOPped process, and the default wait for SIGKILL is 90 s.
+set -euo pipefail
+src=${PK_SOURCE_DIR:?}
+unit=$src/app/deploy/printkiosk.service
+pass=0 failed=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; failed=$((failed + 1)); }
+# value KEY: the last assignment of KEY in the unit (later ones win in systemd).
+value() { sed -n "s/^$1=//p" "$unit" | tail -n 1; }
+secs() { # a systemd time span of s/ms/min (or a plain number) in seconds
+        awk -v t="$1" 'BEGIN { n = t + 0; if (t ~ /ms$/) n /= 1000; else if (t ~ /min$/) n *= 60; print n }'
+}
+[ "$(value Type)" = notify ] && ok || bad "Type is not notify"
+[ "$(value NotifyAccess)" = all ] && ok || bad "NotifyAccess is not all (the kiosk is cage's child)"
+[ -z "$(value PAMName)" ] && ok || bad "PAMName= moves the kiosk into a session scope; its notify messages would not reach the unit"
+grep -q '^ExecStart=.*cage.*env -u WATCHDOG_PID .*printkiosk' "$unit" && ok ||
+        bad "ExecStart does not unset WATCHDOG_PID for the kiosk"
+wd=$(value WatchdogSec) abort=$(value TimeoutAbortSec)
+[ -n "$wd" ] && ok || bad "no WatchdogSec"
+if [ -n "$abort" ] && awk -v a="$(secs "$abort")" -v w="$(secs "${wd:-0}")" 'BEGIN { exit !(a > 0 && a <= w) }'; then
+        ok
+else
+        bad "TimeoutAbortSec ($abort) is not set within WatchdogSec ($wd)"
+fi
+# Every test drop-in in the image that replaces ExecStart keeps the kiosk
+# under cage without WATCHDOG_PID (customize.sh writes them).
+custom=$src/app/deploy/image/customize.sh
+if grep -q '^ExecStart=/.*cage' "$custom"; then
+        grep -q 'env -u WATCHDOG_PID /usr/bin/printkiosk' "$custom" && ok || bad "customize.sh's test wrapper keeps WATCHDOG_PID"
+fi
+echo "$pass passed, $failed failed"
+[ "$failed" = 0 ]
