@@ -12,6 +12,7 @@
 
 #include "app/config.h"
 #include "app/prices.h"
+#include "app/render_sandbox.h"
 #include "app/strip_metadata.h"
 #include "app/transform_record.h"
 #include "image/catalogue.h"
@@ -298,7 +299,9 @@ static int render_item(struct app_orders *o, const struct store_item *it,
                 goto out;
         }
         snprintf(tmp_path, sizeof tmp_path, "%s/render-%s.png", o->spool_dir, it->id);
-        rc = img_render_master(spec, tmp_path, 0, &res, &ie);
+        /* In the sandboxed helper: the spool copy is still the customer's
+         * bytes (app/render_sandbox.h). */
+        rc = app_render_master_sandboxed(spec, tmp_path, 0, &res, &ie);
         if (rc < 0) {
                 rc = app_order_fail(err, APP_ORDER_E_RENDER, "item %s: render: %s: %s", it->id,
                                     img_strerror(rc), ie.msg);

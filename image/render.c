@@ -1,8 +1,11 @@
 /* image/render: print masters from a render spec (see render.h).
  *
- * Invariants: img_render_master() touches no pixels before img_render_check()
- * passed; the output is written only through img__write_durable (the master
- * path never holds a partial file); every parameter that changes a pixel is
+ * Invariants: no pixel is touched before img_render_check() passed; one
+ * pipeline (render_to_target) encodes every master, into a libvips target on
+ * a descriptor: img_render_master_fd() renders into the caller's file (the
+ * sandboxed helper), img_render_master() into a temp file it then fsyncs and
+ * renames (img__tmp_commit), so the master path never holds a partial file
+ * and both entry points write the same bytes; every parameter that changes a pixel is
  * in the spec, nothing else is consulted (no clock, no environment). The JPEG
  * shrink-on-load factor is a pure function of the spec. */
 #include "image/render.h"
@@ -162,11 +165,25 @@ out:
         return rc;
 }
 
-int img__write_durable(const char *path, const void *data, size_t len, struct img_errbuf *err)
+int img__tmp_create(const char *path, char *tmp, size_t tmplen, int *ret_fd,
+                    struct img_errbuf *err)
 {
-        char dir[PATH_MAX], tmp[PATH_MAX + 16];
-        if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+        if (!path || !path[0] || snprintf(tmp, tmplen, "%s.tmp-XXXXXX", path) >= (int)tmplen)
                 return img_fail(err, IMG_E_INVALID, "output path too long");
+        /* O_RDWR: the master is hashed back from the same descriptor. */
+        int fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return img_fail(err, IMG_E_IO, "create temp file: %s", strerror(errno));
+        *ret_fd = fd;
+        return IMG_OK;
+}
+
+int img__tmp_commit(int fd, const char *tmp, const char *path, struct img_errbuf *err)
+{
+        char dir[PATH_MAX];
+        int serr = 0;
+        if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+                serr = ENAMETOOLONG;
         char *slash = strrchr(dir, '/');
         if (!slash)
                 snprintf(dir, sizeof(dir), ".");
@@ -174,21 +191,6 @@ int img__write_durable(const char *path, const void *data, size_t len, struct im
                 dir[1] = '\0';
         else
                 *slash = '\0';
-        snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path);
-        int fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return img_fail(err, IMG_E_IO, "create temp file: %s", strerror(errno));
-        const uint8_t *p = data;
-        size_t done = 0;
-        while (done < len) {
-                ssize_t w = write(fd, p + done, len - done);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0)
-                        break;
-                done += (size_t)w;
-        }
-        int serr = done == len ? 0 : errno ? errno : EIO;
         if (!serr && fchmod(fd, 0644) != 0)
                 serr = errno;
         if (!serr && fsync(fd) != 0)
@@ -210,6 +212,68 @@ int img__write_durable(const char *path, const void *data, size_t len, struct im
         if (serr)
                 return img_fail(err, IMG_E_IO, "fsync folder: %s", strerror(serr));
         return IMG_OK;
+}
+
+int img__write_durable(const char *path, const void *data, size_t len, struct img_errbuf *err)
+{
+        char tmp[PATH_MAX + 16];
+        int fd = -1;
+        int rc = img__tmp_create(path, tmp, sizeof(tmp), &fd, err);
+        if (rc)
+                return rc;
+        const uint8_t *p = data;
+        size_t done = 0;
+        int serr = 0;
+        while (done < len) {
+                ssize_t w = write(fd, p + done, len - done);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0) {
+                        serr = w < 0 ? errno : EIO;
+                        break;
+                }
+                done += (size_t)w;
+        }
+        if (serr) {
+                close(fd);
+                unlink(tmp);
+                return img_fail(err, IMG_E_IO, "write master: %s", strerror(serr));
+        }
+        return img__tmp_commit(fd, tmp, path, err);
+}
+
+int img__sha256_fd(int fd, uint64_t max_bytes, char out[65], uint64_t *ret_bytes,
+                   struct img_errbuf *err)
+{
+        GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
+        uint8_t *buf = g_malloc(1 << 16);
+        uint64_t total = 0;
+        int rc = IMG_OK;
+        for (;;) {
+                ssize_t r = pread(fd, buf, 1 << 16, (off_t)total);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0) {
+                        rc = img_fail(err, IMG_E_IO, "read back: %s", strerror(errno));
+                        break;
+                }
+                if (r == 0)
+                        break;
+                total += (uint64_t)r;
+                if (total > max_bytes) {
+                        rc = img_fail(err, IMG_E_IO, "over %llu bytes",
+                                      (unsigned long long)max_bytes);
+                        break;
+                }
+                g_checksum_update(c, buf, r);
+        }
+        if (!rc) {
+                snprintf(out, 65, "%s", g_checksum_get_string(c));
+                *ret_bytes = total;
+        }
+        g_free(buf);
+        g_checksum_free(c);
+        return rc;
 }
 
 /* ---- spec --------------------------------------------------------------------- */
@@ -469,14 +533,42 @@ static int pick_shrink(const struct img_render_spec *s)
         return 1;
 }
 
-int img_render_master(const struct img_render_spec *spec, const char *out_path, unsigned flags,
-                      struct img_render_result *ret, struct img_errbuf *err)
+int img_render_expected(const struct img_render_spec *s, struct img_render_result *ret,
+                        struct img_errbuf *err)
 {
-        int rc = img_render_check(spec, err);
+        int rc = img_render_check(s, err);
         if (rc)
                 return rc;
-        if (!out_path || !ret)
-                return img_fail(err, IMG_E_INVALID, "no output path");
+        if (!ret)
+                return img_fail(err, IMG_E_INVALID, "no result");
+        struct img_render_result r = {0};
+        int dw, dh;
+        r.width = s->out_width, r.height = s->out_height;
+        img_crop_display_size(s->src_width, s->src_height, s->orientation, s->rotate, &dw, &dh);
+        double ex = s->crop.w * dw / s->print_w_in, ey = s->crop.h * dh / s->print_h_in;
+        r.effective_dpi = ex < ey ? ex : ey;
+        r.shrink = pick_shrink(s);
+        *ret = r;
+        return IMG_OK;
+}
+
+uint64_t img_render_max_bytes(const struct img_render_spec *s)
+{
+        /* Uncompressed 8-bit RGB (TIFF; PNG's worst case is the raw rows plus
+         * a filter byte each and deflate's stored-block overhead), plus the
+         * embedded paper profile and the headers. */
+        uint64_t raw = (uint64_t)s->out_width * (uint64_t)s->out_height * 3;
+        return raw + raw / 1000 + (uint64_t)s->out_height + img_get_limits()->max_icc_bytes +
+               (1u << 20);
+}
+
+/* The whole pipeline, encoding into `target`. Fills ret except sha256 and
+ * bytes (the caller knows the file). */
+static int render_to_target(const struct img_render_spec *spec, unsigned flags,
+                            VipsTarget *target, struct img_render_result *ret,
+                            struct img_errbuf *err)
+{
+        int rc = IMG_OK;
         const struct img_render_spec *s = spec;
         if (flags & IMG_RENDER_VERIFY) {
                 char sha[65];
@@ -495,8 +587,6 @@ int img_render_master(const struct img_render_spec *spec, const char *out_path, 
         struct img_icc paper = {0}, src = {0}, embedded = {0};
         struct img_xform *xf = NULL;
         uint8_t *in_px = NULL, *out_px = NULL;
-        void *file_buf = NULL;
-        size_t file_len = 0;
         VipsImage *base = vips_image_new();
         VipsImage **t = (VipsImage **)vips_object_local_array(VIPS_OBJECT(base), 12);
         VipsImage *img = NULL;
@@ -507,12 +597,15 @@ int img_render_master(const struct img_render_spec *spec, const char *out_path, 
         struct xform_job job = {0};
         pthread_t builder;
         bool building = false;
-        int W, H, cx, cy, cw, ch, dw, dh;
-        double hs, vs, res, ex, ey;
+        int W, H, cx, cy, cw, ch;
+        double hs, vs, res;
         VipsImage *cur = NULL;
         size_t in_len = 0, in_stride, out_stride;
-        struct img_render_result r = {0};
+        struct img_render_result r;
 
+        rc = img_render_expected(s, &r, err);
+        if (rc)
+                return rc;
         rc = img_icc_load_file(s->profile_path, &paper, err);
         if (rc)
                 goto out;
@@ -645,26 +738,16 @@ int img_render_master(const struct img_render_spec *spec, const char *out_path, 
                 goto out;
         }
         if (s->format == IMG_OUT_TIFF)
-                rc = vips_tiffsave_buffer(cur, &file_buf, &file_len, "compression",
+                rc = vips_tiffsave_target(cur, target, "compression",
                                           VIPS_FOREIGN_TIFF_COMPRESSION_NONE, "resunit",
                                           VIPS_FOREIGN_TIFF_RESUNIT_INCH, NULL);
         else
-                rc = vips_pngsave_buffer(cur, &file_buf, &file_len, "compression", 6, "filter",
+                rc = vips_pngsave_target(cur, target, "compression", 6, "filter",
                                          VIPS_FOREIGN_PNG_FILTER_ALL, NULL);
-        if (rc) {
-                rc = img__vips_fail(err, IMG_E_INTERNAL, "encode");
+        if (rc || vips_target_end(target)) {
+                rc = img__vips_fail(err, IMG_E_IO, "encode");
                 goto out;
         }
-        rc = img__write_durable(out_path, file_buf, file_len, err);
-        if (rc)
-                goto out;
-        img_sha256_hex(file_buf, file_len, r.sha256);
-        r.bytes = file_len;
-        r.width = s->out_width, r.height = s->out_height;
-        img_crop_display_size(s->src_width, s->src_height, s->orientation, s->rotate, &dw, &dh);
-        ex = s->crop.w * dw / s->print_w_in, ey = s->crop.h * dh / s->print_h_in;
-        r.effective_dpi = ex < ey ? ex : ey;
-        r.shrink = shrink;
         *ret = r;
 out:
         if (building) {
@@ -672,7 +755,6 @@ out:
                 xf = job.xf;
         }
         g_free(in_px);
-        g_free(file_buf);
         g_object_unref(base); /* drops t[6] before out_px is freed */
         g_free(out_px);
         img_xform_unref(xf);
@@ -680,4 +762,60 @@ out:
         img_icc_done(&src);
         img_icc_done(&embedded);
         return rc;
+}
+
+int img_render_master_fd(const struct img_render_spec *spec, int out_fd, unsigned flags,
+                         struct img_render_result *ret, struct img_errbuf *err)
+{
+        int rc = img_render_check(spec, err);
+        if (rc)
+                return rc;
+        if (out_fd < 0 || !ret)
+                return img_fail(err, IMG_E_INVALID, "no output descriptor");
+        /* TIFF seeks back to patch its directory offsets: the file must start
+         * at the descriptor's offset 0 and hold nothing yet. */
+        struct stat st;
+        if (fstat(out_fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != 0 ||
+            lseek(out_fd, 0, SEEK_CUR) != 0)
+                return img_fail(err, IMG_E_INVALID, "output must be an empty regular file");
+        VipsTarget *target = vips_target_new_to_descriptor(out_fd);
+        if (!target)
+                return img__vips_fail(err, IMG_E_IO, "output descriptor");
+        struct img_render_result r;
+        rc = render_to_target(spec, flags, target, &r, err);
+        g_object_unref(target); /* a descriptor target leaves the fd open */
+        if (rc)
+                return rc;
+        rc = img__sha256_fd(out_fd, img_render_max_bytes(spec), r.sha256, &r.bytes, err);
+        if (rc)
+                return rc;
+        *ret = r;
+        return IMG_OK;
+}
+
+int img_render_master(const struct img_render_spec *spec, const char *out_path, unsigned flags,
+                      struct img_render_result *ret, struct img_errbuf *err)
+{
+        int rc = img_render_check(spec, err);
+        if (rc)
+                return rc;
+        if (!out_path || !ret)
+                return img_fail(err, IMG_E_INVALID, "no output path");
+        char tmp[PATH_MAX + 16];
+        int fd = -1;
+        rc = img__tmp_create(out_path, tmp, sizeof(tmp), &fd, err);
+        if (rc)
+                return rc;
+        struct img_render_result r;
+        rc = img_render_master_fd(spec, fd, flags, &r, err);
+        if (rc) {
+                close(fd);
+                unlink(tmp);
+                return rc;
+        }
+        rc = img__tmp_commit(fd, tmp, out_path, err);
+        if (rc)
+                return rc;
+        *ret = r;
+        return IMG_OK;
 }

@@ -102,6 +102,22 @@ enum img_render_flags {
 };
 /* Render the master to out_path (temp file + fsync + rename + fsync dir).
  * The library versions in spec must equal the running ones when
- * IMG_RENDER_VERIFY is set (a different libvips may resample differently). */
+ * IMG_RENDER_VERIFY is set (a different libvips may resample differently).
+ * Same pipeline and bytes as img_render_master_fd (it is built on it). */
 int img_render_master(const struct img_render_spec *spec, const char *out_path, unsigned flags,
                       struct img_render_result *ret, struct img_errbuf *err);
+/* Render the master into out_fd: an empty regular file at offset 0, opened
+ * read-write (the encoded file is hashed back from it for ret->sha256 and
+ * ret->bytes). No fsync, no rename: the caller owns the file and makes it
+ * durable. The fd stays the caller's. On error the file may hold a partial
+ * master. Used by the sandboxed render helper (app/render/). */
+int img_render_master_fd(const struct img_render_spec *spec, int out_fd, unsigned flags,
+                         struct img_render_result *ret, struct img_errbuf *err);
+/* What a correct master of this spec must be, without rendering: width,
+ * height, effective_dpi and shrink (sha256 "" and bytes 0). Checks the spec
+ * first (IMG_E_INVALID). Lets a caller check a helper's answer. */
+int img_render_expected(const struct img_render_spec *spec, struct img_render_result *ret,
+                        struct img_errbuf *err);
+/* Upper bound of a master file's size for this (checked) spec: uncompressed
+ * 8-bit RGB plus profile and headers. */
+uint64_t img_render_max_bytes(const struct img_render_spec *spec);

@@ -2,8 +2,11 @@
  *
  *   render --sku SKU --paper PAPER [--printer MODEL] [--crop x,y,w,h]
  *          [--rotate R] [--format tiff|png] [--profile ICC] [--profiles DIR]
- *          [--catalogue FILE] FILE --out MASTER [FILE --out MASTER ...]
+ *          [--catalogue FILE] [--in-process] FILE --out MASTER [FILE --out MASTER ...]
  *
+ * Masters are rendered in the sandboxed helper printkiosk-render
+ * (app/render_sandbox.c), as the kiosk renders them; --in-process renders in
+ * this process instead (debugging, benchmarks: same bytes).
  * One JSON line per FILE: the transform record (app/transform_record.c) with
  * an "output" object (sha256, size, effective dpi, low-resolution warning), or
  * {"path","ok":false,"reason","message"}. Several FILE --out pairs render in
@@ -11,6 +14,7 @@
  * uses an ICC file directly with the paper's intent/BPC/sharpening (for
  * benchmarks and profile trials). Exit 0 all ok, 1 some rejected, 2 usage. */
 #include "app/ctl/ctl.h"
+#include "app/render_sandbox.h"
 #include "app/transform_record.h"
 #include "image/catalogue.h"
 #include "image/paper.h"
@@ -42,7 +46,7 @@ static json_t *fail_record(const char *path, int rc, const char *msg)
 static int render_one(const struct job *j, const struct img_product *prod,
                       const struct img_paper *paper, const char *printer, int rotate,
                       const struct img_rect *crop, enum img_out_format fmt,
-                      const char *profiles_dir)
+                      const char *profiles_dir, bool in_process)
 {
         struct img_errbuf eb = {.msg = ""};
         struct img_probe pr;
@@ -54,7 +58,8 @@ static int render_one(const struct job *j, const struct img_product *prod,
                 rc = img_render_spec_init_from(j->in, &pr, prod, paper, printer, rotate, crop, fmt,
                                                profiles_dir, spec, &cg, &eb);
         if (!rc)
-                rc = img_render_master(spec, j->out, 0, &res, &eb);
+                rc = in_process ? img_render_master(spec, j->out, 0, &res, &eb)
+                                : app_render_master_sandboxed(spec, j->out, 0, &res, &eb);
         json_t *rec = NULL;
         if (!rc) {
                 rec = app_record_from_spec(spec, &res);
@@ -82,6 +87,7 @@ static int run_render(const struct ctl_ctx *ctx, int argc, char **argv)
         const char *profile = NULL, *profiles_dir = app_default_profiles_dir();
         const char *catalogue = app_default_catalogue();
         int rotate = 0;
+        bool in_process = false;
         enum img_out_format fmt = IMG_OUT_TIFF;
         struct job *jobs = calloc(RENDER_MAX_JOBS, sizeof(*jobs));
         size_t njobs = 0;
@@ -113,6 +119,10 @@ static int run_render(const struct ctl_ctx *ctx, int argc, char **argv)
                         profiles_dir = v;
                 else if (strcmp(a, "--catalogue") == 0 && v)
                         catalogue = v;
+                else if (strcmp(a, "--in-process") == 0) {
+                        in_process = true;
+                        takes = false;
+                }
                 else if (strcmp(a, "--rotate") == 0 && v) {
                         if (strcmp(v, "0") && strcmp(v, "90") && strcmp(v, "180") && strcmp(v, "270")) {
                                 ctl_msg("--rotate takes 0, 90, 180 or 270");
@@ -184,7 +194,7 @@ static int run_render(const struct ctl_ctx *ctx, int argc, char **argv)
         }
         for (size_t k = 0; k < njobs; k++)
                 if (render_one(&jobs[k], prod, &paper, printer, rotate, crop_s ? &crop : NULL, fmt,
-                               profiles_dir))
+                               profiles_dir, in_process))
                         status = CTL_EXIT_REJECTED;
 out:
         img_catalogue_free(cat);
@@ -196,6 +206,7 @@ out:
 }
 CTL_VERB(render, "render",
          "render --sku SKU --paper PAPER [--printer MODEL] [--crop x,y,w,h] [--rotate R] "
-         "[--format tiff|png] [--profile ICC] [--profiles DIR] [--catalogue FILE] FILE --out "
+         "[--format tiff|png] [--profile ICC] [--profiles DIR] [--catalogue FILE] [--in-process] "
+         "FILE --out "
          "MASTER [FILE --out MASTER ...]",
          run_render);

@@ -2,8 +2,11 @@
  * its transform record, byte for byte. The input file, the profiles and the
  * library versions are checked against the record first; any difference is
  * refused with a clear message (exit 1), never rendered "close enough".
- * Prints the record with the new "output" (its sha256 equals the old one). */
+ * Prints the record with the new "output" (its sha256 equals the old one).
+ * Rendered in the sandboxed helper (app/render_sandbox.c) unless
+ * --in-process (debugging; same bytes). */
 #include "app/ctl/ctl.h"
+#include "app/render_sandbox.h"
 #include "app/transform_record.h"
 #include "image/render.h"
 
@@ -15,9 +18,12 @@
 static int run_rerender(const struct ctl_ctx *ctx, int argc, char **argv)
 {
         const char *rec_path = NULL, *out = NULL;
+        bool in_process = false;
         for (int i = 1; i < argc; i++) {
                 if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
                         out = argv[++i];
+                else if (strcmp(argv[i], "--in-process") == 0)
+                        in_process = true;
                 else if (argv[i][0] == '-' && argv[i][1])
                         return ctl_msg("unknown option '%s'", argv[i]), ctl_usage("rerender");
                 else if (!rec_path)
@@ -41,7 +47,8 @@ static int run_rerender(const struct ctl_ctx *ctx, int argc, char **argv)
         int status = CTL_EXIT_OK;
         int rc = spec ? app_record_parse(text, len, spec, &eb) : IMG_E_INTERNAL;
         if (!rc)
-                rc = img_render_master(spec, out, IMG_RENDER_VERIFY, &res, &eb);
+                rc = in_process ? img_render_master(spec, out, IMG_RENDER_VERIFY, &res, &eb)
+                                : app_render_master_sandboxed(spec, out, IMG_RENDER_VERIFY, &res, &eb);
         if (rc) {
                 ctl_msg("rerender %s: %s", rec_path, eb.msg);
                 json_t *o = json_object();
@@ -65,4 +72,4 @@ static int run_rerender(const struct ctl_ctx *ctx, int argc, char **argv)
         img_shutdown();
         return status;
 }
-CTL_VERB(rerender, "rerender", "rerender RECORD.json --out MASTER", run_rerender);
+CTL_VERB(rerender, "rerender", "rerender RECORD.json --out MASTER [--in-process]", run_rerender);

@@ -5,7 +5,7 @@
  * allow-list and limits apply), writes pixels to the memfd on fd 4 and answers
  * with one fixed-size message. Exits on EOF.
  *
- * Sandbox, set up before the first photo and never relaxed:
+ * Sandbox (app/sandbox.c), set up before the first photo and never relaxed:
  * - every fd but 0-4 closed; exits on EOF from the kiosk; no core dumps;
  * - RLIMIT_AS (memory; under AddressSanitizer, whose shadow needs terabytes of
  *   address space, the pool sets ASan's hard_rss_limit_mb instead), RLIMIT_CPU
@@ -28,25 +28,21 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/landlock.h>
-#include <sched.h>
-#include <seccomp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "app/decode/decode_helper_test.h"
 #include "app/decode_pool.h"
 #include "app/decode_proto.h"
+#include "app/sandbox.h"
 #include "image/image.h"
 #include "image/probe.h"
 #include "image/thumb.h"
@@ -120,151 +116,40 @@ static void arm_cpu_limit(void)
 
 static int limits(void)
 {
-        struct rlimit rl = {0, 0};
-        setrlimit(RLIMIT_CORE, &rl);
         uint64_t mem = env_u64("PK_DECODE_MEM", 1ull << 30, 64ull << 20, 64ull << 30);
-#ifndef PK_ASAN
-        rl.rlim_cur = rl.rlim_max = (rlim_t)mem;
-        if (setrlimit(RLIMIT_AS, &rl) != 0)
-                return -1;
-#else
-        (void)mem;
-#endif
         cpu_budget = (int)env_u64("PK_DECODE_CPU", 8, 1, 600);
-        rl.rlim_cur = (rlim_t)cpu_budget;
-        rl.rlim_max = 3600; /* a helper lives at most one CPU hour */
-        if (setrlimit(RLIMIT_CPU, &rl) != 0)
-                return -1;
-        rl.rlim_cur = rl.rlim_max = 64;
-        setrlimit(RLIMIT_NOFILE, &rl);
-        return 0;
+        struct app_sandbox_limits lim = {
+#ifndef PK_ASAN
+                .mem_bytes = mem,
+#else
+                .mem_bytes = 0,
+#endif
+                .cpu_soft = cpu_budget,
+                .cpu_hard = 3600, /* a helper lives at most one CPU hour */
+                .nofile = 64,
+        };
+        return app_sandbox_rlimits(&lim);
 }
 
-/* Landlock (Linux >= 5.13). The attribute struct grew with the ABI
- * (handled_access_net in 4, scoped in 6); pass only the part this kernel
- * knows. Rights are spelled as numbers so older uapi headers still build. */
-struct pk_landlock_attr {
-        uint64_t handled_access_fs, handled_access_net, scoped;
-};
 static int landlock_abi_in_force; /* 0 = not restricted by Landlock */
 
-static int landlock_abi(void)
+/* The pool forwards only PK_DECODE_NO_SECCOMP: one debugging switch turns
+ * the whole syscall/file sandbox off (rlimits stay). */
+static bool sandbox_off(void)
 {
-#ifdef SYS_landlock_create_ruleset
-        long v = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-        return v > 0 ? (int)(v > 1000 ? 1000 : v) : 0;
-#else
-        return 0;
-#endif
+        const char *off = getenv("PK_DECODE_NO_SECCOMP");
+        return off && strcmp(off, "1") == 0;
 }
 
-/* Returns 0 (restricted, or no Landlock here) or -1 (Landlock refused). */
+/* No file rule at all: the helper reads only the fds it is handed. */
 static int landlock(void)
 {
-        /* The pool forwards only PK_DECODE_NO_SECCOMP: one debugging switch
-         * turns the whole syscall/file sandbox off (rlimits stay). */
-        const char *off = getenv("PK_DECODE_NO_SECCOMP");
-        int abi = landlock_abi();
-        if (abi == 0 || (off && strcmp(off, "1") == 0))
-                return 0;
-#ifdef SYS_landlock_create_ruleset
-        struct pk_landlock_attr a = {0};
-        size_t size = sizeof(uint64_t);
-        a.handled_access_fs = (1ull << 13) - 1; /* ABI 1: EXECUTE .. MAKE_SYM */
-        if (abi >= 2)
-                a.handled_access_fs |= 1ull << 13; /* REFER */
-        if (abi >= 3)
-                a.handled_access_fs |= 1ull << 14; /* TRUNCATE (by path) */
-        if (abi >= 5)
-                a.handled_access_fs |= 1ull << 15; /* IOCTL_DEV */
-        if (abi >= 4) {
-                a.handled_access_net = (1ull << 0) | (1ull << 1); /* BIND_TCP, CONNECT_TCP */
-                size = 2 * sizeof(uint64_t);
-        }
-        if (abi >= 6) {
-                a.scoped = (1ull << 0) | (1ull << 1); /* ABSTRACT_UNIX_SOCKET, SIGNAL */
-                size = 3 * sizeof(uint64_t);
-        }
-        long rs = syscall(SYS_landlock_create_ruleset, &a, size, 0);
-        if (rs < 0)
-                return -1;
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-            syscall(SYS_landlock_restrict_self, (int)rs, 0) != 0) {
-                close((int)rs);
-                return -1;
-        }
-        close((int)rs);
-        landlock_abi_in_force = abi;
-        return 0;
-#else
-        return 0;
-#endif
+        return app_sandbox_landlock(NULL, 0, sandbox_off(), &landlock_abi_in_force);
 }
 
 static int sandbox(void)
 {
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-                return -1;
-        const char *off = getenv("PK_DECODE_NO_SECCOMP");
-        if (off && strcmp(off, "1") == 0)
-                return 0; /* debugging only; documented in app/README.md */
-        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
-        if (!ctx)
-                return -1;
-        int rc = 0;
-        static const int allow[] = {
-                SCMP_SYS(read), SCMP_SYS(readv), SCMP_SYS(pread64), SCMP_SYS(write),
-                SCMP_SYS(writev), SCMP_SYS(lseek), SCMP_SYS(close), SCMP_SYS(fstat),
-                SCMP_SYS(newfstatat), SCMP_SYS(statx), SCMP_SYS(stat), SCMP_SYS(lstat),
-                SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mprotect), SCMP_SYS(mremap),
-                SCMP_SYS(madvise), SCMP_SYS(brk), SCMP_SYS(futex), SCMP_SYS(set_robust_list),
-                SCMP_SYS(get_robust_list), SCMP_SYS(rseq), SCMP_SYS(exit), SCMP_SYS(exit_group),
-                SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn),
-                SCMP_SYS(sigaltstack), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getppid),
-                SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres), SCMP_SYS(clock_nanosleep),
-                SCMP_SYS(nanosleep), SCMP_SYS(gettimeofday), SCMP_SYS(getrandom),
-                SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity), SCMP_SYS(getrusage),
-                SCMP_SYS(getrlimit), SCMP_SYS(setrlimit), SCMP_SYS(recvmsg), SCMP_SYS(sendmsg),
-                SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(fcntl), SCMP_SYS(dup),
-                SCMP_SYS(getdents64), SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(access),
-                SCMP_SYS(faccessat), SCMP_SYS(faccessat2), SCMP_SYS(uname), SCMP_SYS(sysinfo),
-                SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid),
-                SCMP_SYS(getcwd), SCMP_SYS(eventfd2), SCMP_SYS(pipe2), SCMP_SYS(times),
-                SCMP_SYS(membarrier), SCMP_SYS(sched_getparam), SCMP_SYS(sched_getscheduler),
-        };
-        for (size_t i = 0; i < sizeof(allow) / sizeof(allow[0]) && rc == 0; i++)
-                rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i], 0);
-        /* Threads only, never a new process. clone3 takes its flags by
-         * pointer (no filtering possible): ENOSYS makes glibc use clone. */
-        if (rc == 0)
-                rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-                                      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
-        if (rc == 0)
-                rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-        /* Read-only opens; anything that could write or create fails. */
-        if (rc == 0)
-                rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
-                                      SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC, O_RDONLY));
-        if (rc == 0)
-                rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
-                                      SCMP_A1(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC, O_RDONLY));
-        /* abort() signals itself: only its own thread group. */
-        if (rc == 0)
-                rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-                                      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0));
-        /* No network, no new programs, no debugging of others: kill. */
-        static const int kill_list[] = {
-                SCMP_SYS(socket), SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(listen),
-                SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(sendto), SCMP_SYS(socketpair),
-                SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv),
-                SCMP_SYS(process_vm_writev), SCMP_SYS(fork), SCMP_SYS(vfork),
-        };
-        for (size_t i = 0; i < sizeof(kill_list) / sizeof(kill_list[0]) && rc == 0; i++)
-                rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, kill_list[i], 0);
-        if (rc == 0)
-                rc = seccomp_load(ctx);
-        seccomp_release(ctx);
-        return rc == 0 ? 0 : -1;
+        return app_sandbox_seccomp(NULL, 0, sandbox_off());
 }
 
 static uint8_t *shm;
@@ -334,7 +219,7 @@ static void test_hook(const struct app_decode_req *req, struct app_decode_reply 
         case APP_DECODE_TEST_LANDLOCK:
                 r->status = landlock_abi_in_force > 0 ? 0 : IMG_E_UNSUPPORTED;
                 snprintf(r->errmsg, sizeof(r->errmsg), "landlock abi %d in force (kernel abi %d)",
-                         landlock_abi_in_force, landlock_abi());
+                         landlock_abi_in_force, app_sandbox_landlock_abi());
                 return;
         default:
                 r->status = IMG_E_INVALID;
@@ -396,10 +281,7 @@ int main(int argc, char **argv)
 {
         (void)argc;
         /* Only our socket and pixel buffer (and stdio) survive. */
-        if (syscall(SYS_close_range, APP_DECODE_FD_SHM + 1, ~0u, 0) != 0) {
-                for (int fd = APP_DECODE_FD_SHM + 1; fd < 1024; fd++)
-                        close(fd);
-        }
+        app_sandbox_close_fds_from(APP_DECODE_FD_SHM + 1);
         /* No PR_SET_PDEATHSIG: it fires when the spawning *thread* ends,
          * and pool callers are short-lived worker threads. A dead kiosk
          * closes our socket instead: the next recvmsg sees EOF, and a
