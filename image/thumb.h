@@ -1,8 +1,9 @@
 /* image/thumb: grid thumbnails, orientation applied, sRGB out.
  *
  * Uses the embedded EXIF thumbnail when it is at least the requested size and
- * has the image's aspect ratio (within 2 %), otherwise libvips' shrink-on-load
- * thumbnail. The input is checked by img_probe_file's rules first (allow-list,
+ * has the image's aspect ratio (within 2 %); for a progressive JPEG whose 1/8
+ * scale covers the size, its DC scans only (info->from_dc); otherwise
+ * libvips' shrink-on-load thumbnail. The input is checked by img_probe_file's rules first (allow-list,
  * limits), so hostile files fail with the same reasons. Thread-safe: the UI's
  * worker pool calls these concurrently.
  */
@@ -14,6 +15,8 @@ struct img_thumb_spec {
         bool square;  /* centre-cropped square instead of fit */
         bool allow_exif_thumbnail; /* default true (IMG_THUMB_SPEC_DEFAULT) */
         int quality;  /* JPEG quality for img_thumb_file, default 85 */
+        bool full_decode; /* never the DC-only fast path for progressive JPEGs
+                             (tests and benchmarks compare with it); default false */
 };
 #define IMG_THUMB_SPEC_DEFAULT {.size = 256, .square = false, .allow_exif_thumbnail = true, .quality = 85}
 
@@ -27,6 +30,7 @@ void img_pixels_free(struct img_pixels *px); /* frees data, zeroes; NULL-safe */
 struct img_thumb_info {
         int width, height;   /* of the thumbnail */
         bool from_exif;      /* the embedded EXIF thumbnail was used */
+        bool from_dc;        /* a progressive JPEG made from its DC scans only (1/8 scale) */
         int src_width, src_height; /* oriented size of the photo */
 };
 
