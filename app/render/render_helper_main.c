@@ -205,7 +205,8 @@ static bool test_hook(const char *hook, const struct img_render_spec *spec, int 
                 return true;
         }
         if (strcmp(hook, "bad-output") == 0) {
-                static const char junk[] = "GIF89a not a master at all";
+                static const char junk[] = "GIF89a: not a master at all, but long enough to "
+                                           "get past the length check of its header";
                 if (write(APP_RENDER_FD_OUT, junk, sizeof(junk)) != (ssize_t)sizeof(junk))
                         _exit(8);
                 struct img_render_result r = {0};
