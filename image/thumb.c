@@ -310,6 +310,19 @@ static int make_thumb(const char *path, int in_fd, const struct img_thumb_spec *
         return IMG_OK;
 }
 
+bool img_thumb_needs_full_decode(const struct img_probe *pr, const struct img_thumb_spec *spec)
+{
+        if (!pr || pr->format != IMG_FMT_JPEG || !pr->progressive)
+                return false;
+        if (!spec || spec->full_decode || pr->is_cmyk || (pr->bands != 1 && pr->bands != 3))
+                return true;
+        /* the DC image's size, as jpeg_dc.c keeps it (libvips' rounding down) */
+        int w = pr->width >= 8 ? pr->width / 8 : pr->width;
+        int h = pr->height >= 8 ? pr->height / 8 : pr->height;
+        int have = spec->square ? (w < h ? w : h) : (w > h ? w : h);
+        return have < spec->size;
+}
+
 static int thumb_to_pixels(const char *path, int in_fd, const struct img_thumb_spec *spec,
                            struct img_pixels *ret_px, struct img_thumb_info *ret_info,
                            struct img_errbuf *err)

@@ -9,6 +9,7 @@
  */
 #pragma once
 #include "image/image.h"
+#include "image/probe.h"
 
 struct img_thumb_spec {
         int size;     /* longest side (fit) or side (square); default 256, 16..2048 */
@@ -33,6 +34,17 @@ struct img_thumb_info {
         bool from_dc;        /* a progressive JPEG made from its DC scans only (1/8 scale) */
         int src_width, src_height; /* oriented size of the photo */
 };
+
+/* Whether a thumbnail of this probed photo needs libjpeg's full progressive
+ * decode (every scan into whole-image coefficient buffers: 5-8x the time and
+ * 50-80 MB more memory than a baseline photo): a progressive JPEG that the
+ * DC-only path cannot serve (1/8 of it smaller than spec->size, CMYK, or
+ * spec->full_decode). False for everything else, including progressive JPEGs
+ * the DC path serves (as cheap as baseline ones). Schedulers use it to keep
+ * only the expensive photos off the first screen. The DC path may still step
+ * aside for a file whose scans say otherwise (rare: then it costs what it
+ * did before). */
+bool img_thumb_needs_full_decode(const struct img_probe *pr, const struct img_thumb_spec *spec);
 
 /* Thumbnail of `path` into memory (for the UI). */
 int img_thumb_to_pixels(const char *path, const struct img_thumb_spec *spec,

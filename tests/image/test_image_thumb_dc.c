@@ -318,12 +318,17 @@ static void dc_path_steps_aside_when_an_eighth_is_smaller_than_asked(void **stat
         struct img_thumb_spec spec = IMG_THUMB_SPEC_DEFAULT;
         struct img_pixels px = {0};
         struct img_thumb_info info = {0};
+        struct img_probe pr;
+        assert_int_equal(img_probe_file(p, IMG_PROBE_NO_HASH, &pr, NULL), 0);
+        assert_true(pr.progressive);
         spec.size = 330;
+        assert_false(img_thumb_needs_full_decode(&pr, &spec));
         assert_int_equal(img_thumb_to_pixels(p, &spec, &px, &info, NULL), 0);
         assert_true(info.from_dc);
         assert_int_equal(px.width, 330);
         img_pixels_free(&px);
         spec.size = 331;
+        assert_true(img_thumb_needs_full_decode(&pr, &spec));
         assert_int_equal(img_thumb_to_pixels(p, &spec, &px, &info, NULL), 0);
         assert_false(info.from_dc);
         assert_int_equal(px.width, 331);
@@ -334,6 +339,7 @@ static void dc_path_steps_aside_when_an_eighth_is_smaller_than_asked(void **stat
         assert_true(info.from_dc);
         img_pixels_free(&px);
         spec.size = 221;
+        assert_true(img_thumb_needs_full_decode(&pr, &spec));
         assert_int_equal(img_thumb_to_pixels(p, &spec, &px, &info, NULL), 0);
         assert_false(info.from_dc);
         img_pixels_free(&px);
@@ -352,6 +358,9 @@ static void corpus_progressive_uses_dc_and_baseline_never_does(void **state)
                 struct img_thumb_info info = {0};
                 assert_int_equal(img_thumb_to_pixels(p, &spec, &px, &info, NULL), 0);
                 assert_int_equal(info.from_dc, i == 0);
+                struct img_probe pr;
+                assert_int_equal(img_probe_file(p, IMG_PROBE_NO_HASH, &pr, NULL), 0);
+                assert_false(img_thumb_needs_full_decode(&pr, &spec)); /* baseline, or served by DC */
                 if (i == 0) {
                         struct img_thumb_spec f = spec;
                         f.full_decode = true;
