@@ -679,7 +679,7 @@ static int heif_iinf(struct heif *h, const struct box *iinf)
                 struct cursor e = {.b = h->in, .pos = infe.body, .end = infe.end};
                 uint8_t v = (uint8_t)take(&e, 1);
                 take(&e, 3);
-                if (v < 2)
+                if (v < 2 || v > 3)
                         return img_fail(h->err, IMG_E_UNSUPPORTED,
                                         "strip: HEIF item info version %u (only 2 and 3 are handled)", v);
                 uint32_t id = (uint32_t)take(&e, v == 2 ? 2 : 4);

@@ -42,3 +42,35 @@ open(sys.argv[2], "wb").write(bytes(b))
 PY
 done
 ls "$OUT" | wc -l
+# Hand-built minimal HEIFs (ftyp, meta{hdlr, iinf{Exif, mime}, iloc}, mdat) with
+# iloc versions 0, 1 and 2, so the fuzzer starts from every iloc layout.
+python3 - "$OUT" <<'PY'
+import struct, sys
+def box(t, body): return struct.pack(">I", 8 + len(body)) + t + body
+tiff = (b"MM\0*" + struct.pack(">I", 8) + struct.pack(">H", 2)
+        + struct.pack(">HHII", 0x013B, 2, 16, 38) + struct.pack(">HHII", 0x8825, 4, 1, 54)
+        + struct.pack(">I", 0) + b"seedartist\0\0\0\0\0\0" + struct.pack(">H", 1)
+        + struct.pack(">HHII", 0x001C, 7, 16, 72) + struct.pack(">I", 0) + b"seedgps\0\0\0\0\0\0\0\0\0")
+exif = struct.pack(">I", 6) + b"Exif\0\0" + tiff
+xmp = b"<x:xmpmeta><dc:creator>seedxmp</dc:creator></x:xmpmeta>"
+for v in (0, 1, 2):
+    ftyp = box(b"ftyp", b"heic" + b"\0\0\0\0" + b"mif1heic")
+    hdlr = box(b"hdlr", b"\0" * 8 + b"pict" + b"\0" * 13)
+    infe1 = box(b"infe", bytes([2, 0, 0, 0]) + struct.pack(">HH", 1, 0) + b"Exif\0")
+    infe2 = box(b"infe", bytes([2, 0, 0, 0]) + struct.pack(">HH", 2, 0) + b"mime\0application/rdf+xml\0")
+    iinf = box(b"iinf", b"\0\0\0\0" + struct.pack(">H", 2) + infe1 + infe2)
+    def iloc(off1, off2):
+        b = bytes([v, 0, 0, 0, 0x44, 0x40]) + (struct.pack(">H", 2) if v < 2 else struct.pack(">I", 2))
+        for i, (o, n) in enumerate(((off1, len(exif)), (off2, len(xmp))), 1):
+            b += struct.pack(">H", i) if v < 2 else struct.pack(">I", i)
+            if v >= 1:
+                b += struct.pack(">H", 0)
+            b += struct.pack(">HIH", 0, 0, 1) + struct.pack(">II", o, n)
+        return box(b"iloc", b)
+    meta_len = len(box(b"meta", b"\0\0\0\0" + hdlr + iinf + iloc(0, 0)))
+    start = len(ftyp) + meta_len + 8
+    meta = box(b"meta", b"\0\0\0\0" + hdlr + iinf + iloc(start, start + len(exif)))
+    data = ftyp + meta + box(b"mdat", exif + xmp + b"image data")
+    open(f"{sys.argv[1]}/handmade-iloc{v}.heif", "wb").write(data)
+PY
+ls "$OUT" | wc -l
