@@ -18,8 +18,9 @@
  * Invariants: reads only through `fd` with pread(), from offset 0 up to the
  * size the probe checked (never more); every libjpeg error lands in one
  * setjmp (heap state only, so nothing is clobbered) and becomes an
- * img_error; warnings are counted, never printed; scans before the first AC
- * scan <= IMG_JPEG_DC_MAX_SCANS; consume calls per scan <= iMCU rows + a
+ * img_error; warnings are counted, never printed; scans consumed <=
+ * IMG_JPEG_DC_MAX_SCANS; the output pass starts only once every component
+ * has its DC; consume calls per scan <= iMCU rows + a
  * margin; coefficient memory <= IMG_JPEG_DC_MAX_COEF_BYTES and libjpeg's own
  * max_memory_to_use (JPEGMEM) is lowered to it. No shared state. */
 #include "image/jpeg_dc_internal.h"
@@ -213,14 +214,29 @@ static int decode(struct dc_state *st, int size, bool square, VipsImage **ret, s
         if (!jpeg_start_decompress(c))
                 return img_fail(err, IMG_E_INTERNAL, "progressive JPEG DC decode: cannot start");
 
-        /* The first scan's header is read. Consume scans while they are DC
-         * scans (Ss == 0); stop at the header of the first AC scan. */
+        /* The first scan's header is read. Consume scans until the header of
+         * an AC scan (Ss > 0) once every component has had its DC first scan:
+         * normally that is the first AC scan, but a script may send a
+         * component's DC after another's AC scans (then those are consumed
+         * too, as the full decode would). */
+        bool has_dc[MAX_COMPONENTS] = {false};
+        int n_dc = 0, scans = 0;
         bool eoi = false;
-        int dc_scans = 0;
-        while (c->Ss == 0) {
-                if (++dc_scans > IMG_JPEG_DC_MAX_SCANS)
+        for (;;) {
+                if (c->Ss == 0 && c->Ah == 0) {
+                        for (int i = 0; i < c->comps_in_scan && i < MAX_COMPS_IN_SCAN; i++) {
+                                int ci = c->cur_comp_info[i]->component_index;
+                                if (ci >= 0 && ci < c->num_components && ci < MAX_COMPONENTS && !has_dc[ci]) {
+                                        has_dc[ci] = true;
+                                        n_dc++;
+                                }
+                        }
+                } else if (c->Ss > 0 && n_dc == c->num_components) {
+                        break;
+                }
+                if (++scans > IMG_JPEG_DC_MAX_SCANS)
                         return img_fail(err, IMG_E_CORRUPT,
-                                        "progressive JPEG DC decode: more than %d DC scans",
+                                        "progressive JPEG DC decode: more than %d scans before the DC image",
                                         IMG_JPEG_DC_MAX_SCANS);
                 long guard = (long)c->total_iMCU_rows + DC_CONSUME_MARGIN;
                 int r = JPEG_SUSPENDED;
@@ -236,8 +252,10 @@ static int decode(struct dc_state *st, int size, bool square, VipsImage **ret, s
                 if (r != JPEG_REACHED_SOS)
                         return img_fail(err, IMG_E_CORRUPT, "progressive JPEG DC decode: scan does not end");
         }
-        if (dc_scans == 0) /* an AC scan first: no DC to show */
-                return img_fail(err, IMG_E_CORRUPT, "progressive JPEG DC decode: no DC scan first");
+        /* A file that ends before every component's DC: what the full decode
+         * makes of it is libvips' business, as before. */
+        if (n_dc < c->num_components)
+                return IMG_JPEG_DC_NOT_USED;
         /* Show every scan consumed: all of them at EOI, else all but the AC
          * scan whose header was just read (input_scan_number counts it). */
         int upto = eoi ? c->input_scan_number : c->input_scan_number - 1;

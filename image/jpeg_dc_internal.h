@@ -10,9 +10,10 @@
  * the caller uses libvips instead. Not an error. */
 #define IMG_JPEG_DC_NOT_USED 1
 
-/* At most this many scans before the first AC scan (DC first + refinement
- * scans, one per component when not interleaved: a real file has 1-6, the
- * standard scripts 1-2). More is a CPU bomb (each scan walks every block). */
+/* At most this many scans consumed (DC first + refinement scans, one per
+ * component when not interleaved, and AC scans sent before some component's
+ * DC: a real file needs 1-6, the standard scripts 1-2). More is a CPU bomb
+ * (each scan may walk every block). */
 #define IMG_JPEG_DC_MAX_SCANS 32
 /* libjpeg keeps the whole image's coefficients in buffered-image mode (a
  * 24 MP 4:2:0 photo: 72 MB; 100 MP 4:4:4, the pixel limit: 600 MB). Above
@@ -22,8 +23,9 @@
 /* The 1/8-scale image of the progressive JPEG open on `fd` (read with
  * pread() from offset 0, never past file_size; the descriptor's offset is not
  * moved), made from its DC coefficients only: libjpeg in buffered-image mode
- * reads the scans up to the first AC scan (Ss > 0), which includes any DC
- * refinement scan before it, and stops there. That is what libjpeg's 1/8
+ * reads the scans up to the first AC scan (Ss > 0) after every component's
+ * DC first scan, which includes any DC refinement scan before it, and stops
+ * there. That is what libjpeg's 1/8
  * scaled IDCT yields from a full decode, minus the DC refinement bits sent
  * after the first AC scan (in the standard script the last bit of DC: at
  * most Q_dc/8 levels, Q_dc the DC quantiser, darker). Used only when the
