@@ -1319,8 +1319,8 @@ static void on_camera_progress(void *user, const struct app_camera_progress *p)
         if (changed && p->state == APP_CAMERA_GONE)
                 m = (struct app_msg){.type = APP_MSG_SOURCE_REMOVED, .generation = serial};
         (void)app_bus_post(k->bus, &m);
-        if (changed && p->state == APP_CAMERA_LOCKED)
-                (void)app_bus_post_error(k->bus, DRV_E_PERMISSION, "phone-locked");
+        /* LOCKED is no error: the source screen shows what to do on the
+         * phone (app_kiosk_camera_status) while the import retries. */
         if (changed && p->state == APP_CAMERA_FAILED) {
                 (void)app_bus_post_error(k->bus, p->error ? p->error : DRV_E_IO, "phone-unreadable");
                 post_walk(k, APP_MSG_WALK_DONE, found, 0);

@@ -211,6 +211,8 @@ enum app_kiosk_camera_state {
         APP_KIOSK_CAMERA_GONE,       /* unplugged mid-way: "reconnect to continue" */
         APP_KIOSK_CAMERA_FAILED,     /* it cannot be read */
 };
+#define APP_KIOSK_CAMERA_FIRST_SCREEN 24 /* the source screen shows the download's
+                                            progress until this many photos are in */
 struct app_kiosk_camera_status {
         enum app_kiosk_camera_state state;
         int done, total, failed;     /* photos downloaded, listed, not downloadable */

@@ -5,7 +5,11 @@
  * before the customer started is opened when the screen appears. When the
  * open card was pulled out, the screen asks for it back (the core resumes
  * when the same card returns). --demo and --photos DIR offer a folder too.
- * Phones and cameras (libgphoto2) are not opened from here yet. */
+ * Phones and cameras (libgphoto2, found by the core's USB watcher) are opened
+ * the same way (app_kiosk_open_waiting_camera); the core downloads them off
+ * this thread, and this screen shows what the customer must do (unlock,
+ * trust, File transfer), "Reading photos from your phone: 34 of 120" until
+ * a first screenful is there, and "reconnect to continue" after an unplug. */
 #include <math.h>
 #include <stdio.h>
 
@@ -60,7 +64,47 @@ void ui_screen_source(struct ui *ui)
                         snprintf(ui->message, sizeof(ui->message), "%s", _("The photos could not be read."));
                 ui->dirty = true;
         }
-        if (app_kiosk_source_state(ui->kiosk) == APP_KIOSK_SOURCE_GONE) {
+        if (app_kiosk_session_active(ui->kiosk) && app_kiosk_camera_waiting(ui->kiosk, NULL)) {
+                ui->walk_found = 0;
+                ui->walk_done = false;
+                if (app_kiosk_open_waiting_camera(ui->kiosk) != 0)
+                        snprintf(ui->message, sizeof(ui->message), "%s", _("The photos could not be read."));
+                ui->dirty = true;
+        }
+        struct app_kiosk_camera_status cam;
+        app_kiosk_camera_status(ui->kiosk, &cam);
+        struct ui_rect line1 = {status.x, status.y, status.w, ui_dp(ui, 80)};
+        struct ui_rect line2 = {status.x, status.y + ui_dp(ui, 90), status.w, ui_dp(ui, 130)};
+        if (cam.state == APP_KIOSK_CAMERA_LOCKED) {
+                ui_text(ui, _("Your phone is connected but locked."), line1, 40, UI_WARN, UI_CENTRE, true, false);
+                ui_label(ui, _("Unlock it. iPhone: tap \"Trust this computer\". Android: choose \"File transfer\"."),
+                         line2, 32, UI_CENTRE);
+                ui->animating = true; /* the core retries; poll it */
+        } else if (cam.state == APP_KIOSK_CAMERA_FAILED) {
+                ui_text(ui, _("The photos on this phone could not be read."), line1, 40, UI_WARN, UI_CENTRE, true, false);
+                ui_label(ui, _("Unplug it and connect it again, or ask staff."), line2, 32, UI_CENTRE);
+        } else if (cam.state == APP_KIOSK_CAMERA_GONE) {
+                char s[160];
+                snprintf(s, sizeof(s), _("%d of %d photos read."), cam.done, cam.total);
+                ui_text(ui, _("Connect your phone again to continue."), line1, 40, UI_WARN, UI_CENTRE, true, false);
+                ui_label(ui, s, line2, 32, UI_CENTRE);
+                if (ui->walk_found > 0 &&
+                    ui_button(ui, "camera-show", _("Show the photos read so far"),
+                              (struct ui_rect){status.x + status.w / 2 - ui_dp(ui, 330), line2.y + line2.h,
+                                               ui_dp(ui, 660), ui_dp(ui, 120)}, true)) {
+                        ui_go(ui, UI_SCREEN_GRID);
+                        return;
+                }
+        } else if (cam.state == APP_KIOSK_CAMERA_CONNECTING ||
+                   (cam.state == APP_KIOSK_CAMERA_READING && ui->walk_found < APP_KIOSK_CAMERA_FIRST_SCREEN)) {
+                char s[160];
+                if (cam.total > 0)
+                        snprintf(s, sizeof(s), _("Reading photos from your phone: %d of %d"), cam.done, cam.total);
+                else
+                        snprintf(s, sizeof(s), "%s", _("Opening your phone..."));
+                ui_text(ui, s, line1, 40, UI_FG, UI_CENTRE, true, false);
+                ui->animating = true; /* the grid follows once a screenful is there */
+        } else if (app_kiosk_source_state(ui->kiosk) == APP_KIOSK_SOURCE_GONE) {
                 ui_text(ui, _("Put your card back in to continue."),
                         (struct ui_rect){status.x, status.y, status.w, ui_dp(ui, 80)}, 40, UI_WARN, UI_CENTRE, true, false);
         } else if (app_kiosk_walk_running(ui->kiosk) || ui->walk_done) {

@@ -26,6 +26,10 @@
  *                             staff-cancel/back, start-over, next, back; 30 s)
  *   wait-orders               until the core's order thread is idle (60 s)
  *   say TEXT                  print "script: TEXT" on stdout (test markers)
+ *   camera ID PORT MODEL...   a camera or phone arrives, as the core's USB watcher
+ *                             reports one (app_kiosk_camera_arrived; MODEL is the
+ *                             rest of the line, e.g. "Directory Browse" at disk:DIR)
+ *   camera-left ID            that device is unplugged (app_kiosk_camera_left)
  *   quit
  * A command that cannot complete (unknown id, timeout) ends the run with exit 3.
  * Invariants: at most SCRIPT_MAX_LINES lines of SCRIPT_MAX_LINE bytes; injected
@@ -688,6 +692,22 @@ int ui_script_step(struct ui *ui, struct ui_script *s)
                 } else if (strcmp(cmd, "say") == 0) {
                         printf("script: %s\n", s->lines[s->pc] + 3 + strspn(s->lines[s->pc] + 3, " \t"));
                         fflush(stdout);
+                } else if (strcmp(cmd, "camera") == 0) {
+                        /* MODEL is the rest of the line after ID and PORT. */
+                        const char *raw = s->lines[s->pc];
+                        const char *model = NULL;
+                        if (a[0] && a[1] && a[2]) {
+                                const char *p = strstr(raw, a[1]);
+                                p = p ? p + strlen(a[1]) : NULL;
+                                model = p ? p + strspn(p, " \t") : NULL;
+                        }
+                        if (!model || !*model ||
+                            app_kiosk_camera_arrived(ui->kiosk, model, a[1], a[0]) != 0)
+                                return fail(ui, s, "bad camera"), 0;
+                } else if (strcmp(cmd, "camera-left") == 0) {
+                        if (!a[0])
+                                return fail(ui, s, "bad camera-left"), 0;
+                        app_kiosk_camera_left(ui->kiosk, a[0]);
                 } else if (strcmp(cmd, "quit") == 0) {
                         ui->quit = true;
                 } else {
