@@ -35,6 +35,7 @@
 #include "app/config.h"
 #include "app/doctor.h"
 #include "app/export_logs.h"
+#include "app/log.h"
 #include "app/orders.h"
 #include "app/print_queue.h"
 #include "app/staff_pin.h"
@@ -92,6 +93,10 @@ struct app_staffdesk {
         int n_printers;
         struct app_staffdesk_tech tech;
         char message[256];
+
+        /* UI thread only (begin, end, activity, idle_check) */
+        int64_t idle_timeout_ms;
+        int64_t last_activity_ms;     /* CLOCK_MONOTONIC ms; sign-in or last touch */
 
         /* worker only */
         struct app_orders *orders;
@@ -1112,6 +1117,10 @@ struct app_staffdesk *app_staffdesk_new(const struct app_staffdesk_config *cfg,
                 return NULL;
         }
         d->bus = bus;
+        d->idle_timeout_ms = cfg->idle_timeout_ms <= 0 ? APP_DESK_IDLE_TIMEOUT_MS
+                             : cfg->idle_timeout_ms < APP_DESK_IDLE_TIMEOUT_MIN_MS
+                                     ? APP_DESK_IDLE_TIMEOUT_MIN_MS
+                                     : cfg->idle_timeout_ms;
         pthread_mutex_init(&d->cmd_lock, NULL);
         pthread_cond_init(&d->cmd_cond, NULL);
         pthread_mutex_init(&d->snap_lock, NULL);
@@ -1165,6 +1174,13 @@ struct app_staffdesk *app_staffdesk_free(struct app_staffdesk *d)
         return NULL;
 }
 
+static int64_t mono_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int app_staffdesk_begin(struct app_staffdesk *d, const char *staff_id)
 {
         size_t n = staff_id ? strlen(staff_id) : 0;
@@ -1178,14 +1194,21 @@ int app_staffdesk_begin(struct app_staffdesk *d, const char *staff_id)
         d->signed_in = true;
         d->tech_ok = false;
         pthread_mutex_unlock(&d->snap_lock);
+        d->last_activity_ms = mono_ms();
+        /* Audit line (the store's audit rows belong to orders): who opened
+         * staff mode; the staff number identifies an employee, no customer. */
+        app_log(APP_LOG_INFO, "audit: staff session started by staff:%s", staff_id);
         return 0;
 }
 
-void app_staffdesk_end(struct app_staffdesk *d)
+/* Leave staff mode; `why` is logged with the actor when someone was signed in. */
+static void end_session(struct app_staffdesk *d, const char *why)
 {
-        if (!d)
-                return;
         pthread_mutex_lock(&d->snap_lock);
+        bool was = d->signed_in;
+        bool tech = d->tech_ok;
+        char actor[48];
+        snprintf(actor, sizeof(actor), "%s", d->actor);
         d->signed_in = d->tech_ok = false;
         d->actor[0] = '\0';
         d->n_orders = 0;
@@ -1194,6 +1217,39 @@ void app_staffdesk_end(struct app_staffdesk *d)
         memset(&d->tech, 0, sizeof(d->tech));
         d->message[0] = '\0';
         pthread_mutex_unlock(&d->snap_lock);
+        if (was)
+                app_log(APP_LOG_INFO, "audit: staff session of %s ended (%s%s)", actor, why,
+                        tech ? ", technician mode" : "");
+}
+
+void app_staffdesk_end(struct app_staffdesk *d)
+{
+        if (!d)
+                return;
+        end_session(d, "signed out");
+}
+
+void app_staffdesk_activity(struct app_staffdesk *d, int64_t now_ms)
+{
+        if (d && now_ms > d->last_activity_ms)
+                d->last_activity_ms = now_ms;
+}
+
+bool app_staffdesk_idle_check(struct app_staffdesk *d, int64_t now_ms)
+{
+        if (!d || !app_staffdesk_signed_in(d))
+                return false;
+        if (now_ms - d->last_activity_ms < d->idle_timeout_ms)
+                return false;
+        char why[64];
+        snprintf(why, sizeof(why), "inactivity, %lld s", (long long)(d->idle_timeout_ms / 1000));
+        end_session(d, why);
+        return true;
+}
+
+int64_t app_staffdesk_idle_timeout_ms(struct app_staffdesk *d)
+{
+        return d ? d->idle_timeout_ms : APP_DESK_IDLE_TIMEOUT_MS;
 }
 
 bool app_staffdesk_signed_in(struct app_staffdesk *d)

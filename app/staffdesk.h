@@ -80,6 +80,10 @@ enum app_staffdesk_op {
 #define APP_DESK_FOLLOW_TIMEOUT_MS (10 * 60 * 1000)
 #define APP_DESK_REASON_MAX 120    /* reprint / cancel reason */
 #define APP_DESK_STAFF_ID_MAX 8    /* digits typed after the PIN */
+/* Staff or technician mode left open ends by itself after this long without a
+ * touch: an unattended signed-in desk would let a customer reprint or cancel. */
+#define APP_DESK_IDLE_TIMEOUT_MS (120 * 1000)
+#define APP_DESK_IDLE_TIMEOUT_MIN_MS (5 * 1000)
 
 struct app_staffdesk_config {
         const char *data_dir;      /* store + spool; NULL: every command is UNAVAILABLE */
@@ -89,6 +93,8 @@ struct app_staffdesk_config {
         const char *export_root;   /* folder whose sub-folders are USB sticks (/media/usb);
                                       NULL: "/media" */
         const char *journalctl;    /* for the log export; NULL: "journalctl" from PATH */
+        int64_t idle_timeout_ms;   /* staff mode inactivity; <= 0: APP_DESK_IDLE_TIMEOUT_MS,
+                                      else at least APP_DESK_IDLE_TIMEOUT_MIN_MS */
 };
 
 struct app_staffdesk *app_staffdesk_new(const struct app_staffdesk_config *cfg,
@@ -105,6 +111,15 @@ int app_staffdesk_begin(struct app_staffdesk *d, const char *staff_id);
 void app_staffdesk_end(struct app_staffdesk *d);
 bool app_staffdesk_signed_in(struct app_staffdesk *d);
 bool app_staffdesk_technician(struct app_staffdesk *d);
+/* Staff touched the screen at now_ms (a monotonic clock, app_kiosk_now_ms). */
+void app_staffdesk_activity(struct app_staffdesk *d, int64_t now_ms);
+/* Ends staff and technician mode when nobody touched the screen for the idle
+ * timeout (since the sign-in or the last activity) and returns true once for
+ * that end; false otherwise. Every staff session's start and end (signed out,
+ * inactivity) is written to the log as an audit line with its actor. */
+bool app_staffdesk_idle_check(struct app_staffdesk *d, int64_t now_ms);
+/* The idle timeout in force (ms). */
+int64_t app_staffdesk_idle_timeout_ms(struct app_staffdesk *d);
 
 /* --- commands: each returns a request id (> 0) or a negative error ---------- */
 int64_t app_staffdesk_refresh(struct app_staffdesk *d);

@@ -4,12 +4,14 @@
  *              [--photos DIR] [--prices FILE] [--data DIR] [--staff-pin-file FILE]
  *              [--session-timeout S] [--screenshot-dir DIR] [--script FILE]
  *              [--stats FILE] [--synthetic N] [--config FILE] [--printer QUEUE]
- *              [--tech-pin-file FILE] [--export-root DIR]
+ *              [--tech-pin-file FILE] [--export-root DIR] [--staff-timeout S]
  *
  * --demo: a 1280x720 window, the demo photos in assets/demo/, the price list
  * and catalogue of assets/, a private data folder under $TMPDIR and staff PIN
  * 1234 and technician PIN 5678 (Argon2id hashes written there). --export-root:
- * the folder whose sub-folders are USB sticks for the log export (/media). --printer: the CUPS queue for "print
+ * the folder whose sub-folders are USB sticks for the log export (/media).
+ * --staff-timeout: seconds without a touch after which staff or technician
+ * mode ends by itself (default 120; the end is logged as an audit line). --printer: the CUPS queue for "print
  * now" (server from CUPS_SERVER). Exit: 0, 2 usage/start-up error, 3 a --script step failed.
  */
 #include <errno.h>
@@ -32,6 +34,7 @@ static void usage(void)
                 "                  [--session-timeout S] [--screenshot-dir DIR] [--script FILE]\n"
                 "                  [--stats FILE] [--synthetic N] [--config FILE]\n"
                 "                  [--printer QUEUE] [--tech-pin-file FILE] [--export-root DIR]\n"
+                "                  [--staff-timeout S]\n"
                 "                  [--version]\n");
 }
 
@@ -116,6 +119,9 @@ int main(int argc, char **argv)
                         opt.export_root = v;
                 } else if (!strcmp(a, "--session-timeout")) {
                         if (!parse_int(v, 5, 86400, &opt.session_timeout_s))
+                                return usage(), 2;
+                } else if (!strcmp(a, "--staff-timeout")) {
+                        if (!parse_int(v, 5, 86400, &opt.staff_timeout_s))
                                 return usage(), 2;
                 } else if (!strcmp(a, "--screenshot-dir") && v) {
                         opt.screenshot_dir = v;

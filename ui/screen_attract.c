@@ -30,14 +30,16 @@ void ui_screen_attract(struct ui *ui)
         /* Price list */
         float px = ui->landscape ? all.x + colw + pad : all.x;
         float py = ui->landscape ? top : y + ui_dp(ui, 20);
-        struct app_kiosk_product prods[APP_KIOSK_MAX_PRODUCTS];
-        int n = app_kiosk_products(ui->kiosk, prods, APP_KIOSK_MAX_PRODUCTS);
+        /* Before the core is up (the first frames of a cold start) the list
+         * is left empty; it appears when the boot thread is done. While a
+         * start over ends the last session it comes from the UI's copy. */
+        const struct app_kiosk_product *prods;
         char cur[4];
-        app_kiosk_currency(ui->kiosk, cur);
+        int n = ui_products(ui, &prods, cur);
         ui_text(ui, _("Prices"), (struct ui_rect){px, py, colw, ui_dp(ui, 70)}, 44, UI_ACCENT, UI_LEFT,
                 true, false);
         py += ui_dp(ui, 80);
-        if (n == 0)
+        if (n == 0 && ui->booted)
                 ui_label(ui, _("Please ask staff for prices."), (struct ui_rect){px, py, colw, ui_dp(ui, 60)},
                          32, UI_LEFT);
         for (int i = 0; i < n && i < APP_KIOSK_MAX_PRODUCTS && py < ui->h - ui_dp(ui, 420); i++) {
@@ -72,6 +74,11 @@ void ui_screen_attract(struct ui *ui)
                          _("Collecting orders is not available on this kiosk yet. Please ask staff."));
         if (ui_button(ui, "start", _("Start"), (struct ui_rect){all.x + half + ui_dp(ui, 20), by, half, bh},
                       true)) {
+                if (!ui_core(ui)) {
+                        /* honoured when the core is up or done ending (ui.c) */
+                        ui->start_pending = true;
+                        return;
+                }
                 app_kiosk_session_start(ui->kiosk);
                 ui_go(ui, UI_SCREEN_SOURCE);
                 return;

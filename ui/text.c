@@ -1,6 +1,11 @@
 /* ui/text: text through SDL2_ttf (DejaVu Sans), never baked into images.
  *
- * Fonts are opened once per pixel size (at most UI_FONT_SIZES sizes). Rendered
+ * The two font files are read into memory once at start (ui_text_init), so
+ * opening a new pixel size later parses memory and never reads a file on the
+ * UI thread (measured before: 50-400 ms frames on the first staff and desk
+ * screens, each new size re-reading both 700 kB files, and an 8-size table
+ * that thrashed). Fonts are opened once per pixel size and weight (at most
+ * UI_FONT_SIZES sizes), regular and bold each when first drawn. Rendered
  * strings are cached as textures keyed by (text, size, colour, bold, wrap
  * width) in a small LRU, so an unchanged frame renders no glyphs.
  * Invariant: the cache holds at most TEXT_CACHE entries, each owning its texture.
@@ -23,6 +28,11 @@ struct text_entry {
 
 static struct text_entry cache[TEXT_CACHE];
 static uint64_t use_clock;
+/* The font files' bytes (regular, bold), owned here from ui_text_init to
+ * ui_text_done; SDL_ttf reads them through const-memory RWops. */
+static void *font_data[2];
+static size_t font_len[2];
+#define FONT_FILE_MAX (16u << 20) /* DejaVu Sans is 0.7 MB; a bound for PK_FONT */
 
 static const char *font_path(bool bold)
 {
@@ -33,42 +43,63 @@ static const char *font_path(bool bold)
                     : "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 }
 
+static TTF_Font *open_font(bool bold, int px)
+{
+        int i = bold ? 1 : 0;
+        if (!font_data[i])
+                return NULL;
+        SDL_RWops *rw = SDL_RWFromConstMem(font_data[i], (int)font_len[i]);
+        return rw ? TTF_OpenFontRW(rw, 1, px) : NULL;
+}
+
 int ui_text_init(struct ui *ui, char *err, size_t errlen)
 {
+        (void)ui;
         if (TTF_Init() != 0) {
                 snprintf(err, errlen, "TTF_Init: %s", TTF_GetError());
                 return -1;
         }
-        /* Check the fonts exist now, not mid-session. */
-        TTF_Font *f = TTF_OpenFont(font_path(false), 12);
-        TTF_Font *b = TTF_OpenFont(font_path(true), 12);
-        bool ok = f && b;
-        if (f)
+        /* Read the fonts now, not mid-session (and check they parse). */
+        for (int i = 0; i < 2; i++) {
+                size_t n = 0;
+                void *data = SDL_LoadFile(font_path(i == 1), &n);
+                if (!data || n == 0 || n > FONT_FILE_MAX) {
+                        SDL_free(data);
+                        snprintf(err, errlen, "font %s: %s (package fonts-dejavu-core)",
+                                 font_path(i == 1), data ? "too large" : SDL_GetError());
+                        return -1;
+                }
+                font_data[i] = data;
+                font_len[i] = n;
+                TTF_Font *f = open_font(i == 1, 12);
+                if (!f) {
+                        snprintf(err, errlen, "font %s: %s", font_path(i == 1), TTF_GetError());
+                        return -1;
+                }
                 TTF_CloseFont(f);
-        if (b)
-                TTF_CloseFont(b);
-        if (!ok) {
-                snprintf(err, errlen, "font %s: %s (package fonts-dejavu-core)", font_path(false),
-                         TTF_GetError());
-                return -1;
         }
         return 0;
 }
 
 static TTF_Font *font_for(struct ui *ui, int px, bool bold)
 {
+        int slot = -1;
         for (int i = 0; i < ui->n_fonts; i++)
                 if (ui->fonts[i].px == px)
-                        return bold ? ui->fonts[i].bold : ui->fonts[i].font;
-        int slot = ui->n_fonts < UI_FONT_SIZES ? ui->n_fonts++ : (int)(ui->frame_no % UI_FONT_SIZES);
-        if (ui->fonts[slot].font) {
-                TTF_CloseFont(ui->fonts[slot].font);
-                TTF_CloseFont(ui->fonts[slot].bold);
+                        slot = i;
+        if (slot < 0) {
+                slot = ui->n_fonts < UI_FONT_SIZES ? ui->n_fonts++ : (int)(ui->frame_no % UI_FONT_SIZES);
+                if (ui->fonts[slot].font)
+                        TTF_CloseFont(ui->fonts[slot].font);
+                if (ui->fonts[slot].bold)
+                        TTF_CloseFont(ui->fonts[slot].bold);
+                ui->fonts[slot].px = px;
+                ui->fonts[slot].font = ui->fonts[slot].bold = NULL;
         }
-        ui->fonts[slot].px = px;
-        ui->fonts[slot].font = TTF_OpenFont(font_path(false), px);
-        ui->fonts[slot].bold = TTF_OpenFont(font_path(true), px);
-        return bold ? ui->fonts[slot].bold : ui->fonts[slot].font;
+        TTF_Font **f = bold ? &ui->fonts[slot].bold : &ui->fonts[slot].font;
+        if (!*f)
+                *f = open_font(bold, px);
+        return *f;
 }
 
 void ui_text_flush_cache(void)
@@ -91,6 +122,11 @@ void ui_text_done(struct ui *ui)
         }
         ui->n_fonts = 0;
         TTF_Quit();
+        for (int i = 0; i < 2; i++) {
+                SDL_free(font_data[i]);
+                font_data[i] = NULL;
+                font_len[i] = 0;
+        }
 }
 
 static uint64_t fnv(const char *s, uint64_t h)

@@ -52,7 +52,9 @@ struct ui_scroll {
         bool dragging;
 };
 
-enum { UI_FONT_SIZES = 8 };
+/* Font pixel sizes kept open: the screens use ~14 (22..80 dp); a full table
+ * is never evicted in practice (eviction reopens from memory, no file read). */
+enum { UI_FONT_SIZES = 24 };
 
 struct ui_options {
         int width, height;
@@ -70,6 +72,7 @@ struct ui_options {
         const char *tech_pin_path;  /* technician PIN hash (second app/staff_pin file) */
         const char *export_root;    /* folder whose sub-folders are USB sticks (/media) */
         int session_timeout_s;
+        int staff_timeout_s;        /* staff/technician inactivity; 0 = APP_DESK_IDLE_TIMEOUT_MS */
 };
 
 /* Staff desk view state (ui/screen_desk.c, ui/screen_tech.c); the data itself
@@ -95,6 +98,32 @@ struct ui_desk {
 
 struct ui {
         struct ui_options opt;
+        /* Cold start: the core (store, price list, libvips, decode helpers,
+         * workers) and the staff desk are made on a boot thread started after
+         * the first attract frame is presented; until `booted`, kiosk and desk
+         * are NULL, the attract screen draws without its price list and a
+         * tap on Start is kept (start_pending) and honoured when the core is up. */
+        SDL_Thread *boot_thread;
+        SDL_atomic_t boot_state;  /* 0 not started, 1 running, 2 done */
+        struct app_kiosk *boot_kiosk;
+        struct app_staffdesk *boot_desk;
+        char boot_err[256];
+        bool booted;
+        bool start_pending;
+        /* Start over: app_kiosk_session_end joins the ingest walker and
+         * thumbnailers (which may be inside a decode) and wipes the session
+         * folder: measured 100-330 ms of blocked UI thread. It runs on a
+         * short-lived thread instead, started after the frame that asked for
+         * it; meanwhile (core_busy) the UI thread makes no app_kiosk_* call
+         * (the core's one-caller rule holds: calls never overlap), the attract
+         * screen draws from prod_cache and Start waits (start_pending). */
+        bool end_requested;
+        bool core_busy;
+        SDL_Thread *end_thread;
+        SDL_atomic_t end_done;
+        struct app_kiosk_product *prod_cache; /* APP_KIOSK_MAX_PRODUCTS */
+        int n_prod_cache;
+        char cur_cache[4];
         SDL_Window *win;
         SDL_Renderer *ren;
         Uint32 wake_event;        /* SDL_RegisterEvents type for the bus wakeup */
@@ -173,6 +202,7 @@ struct ui {
         struct ui_desk dv;
         struct ui_scroll products_scroll;
 
+        int64_t staff_input_ms;   /* last touch on a staff screen (app_kiosk_now_ms) */
         /* long-press detector for the staff corner */
         Uint64 corner_down_ticks;
 
@@ -187,6 +217,23 @@ struct ui {
         double *frame_ms;
         int n_frames, cap_frames;
         double first_frame_ms;
+        /* The costliest frame and the longest busy stretch of the loop (input,
+         * bus, session tick and frame, between two waits), by part, so a slow
+         * frame names its cause. PK_UI_SLOW_MS=N logs every one >= N ms. */
+        struct ui_frame_cost {
+                double ms, upload_ms, draw_ms, present_ms;
+                double cpu_ms;    /* on a CPU */
+                double queued_ms; /* runnable but not running: other processes' load */
+                double own_ms;    /* ms - queued_ms: our work and our waits */
+                enum ui_screen screen;
+                uint64_t frame;
+        } worst, worst_own;
+        int schedstat_fd;         /* /proc/thread-self/schedstat of the UI thread, -1 */
+        struct ui_stall {
+                double ms, own_ms, events_ms, bus_ms, tick_ms, frame_ms;
+                enum ui_screen screen;
+        } stall;
+        double slow_log_ms;
         double tap_pending_t;     /* ticks of the last tap waiting for its frame */
         double *tap_ms;
         int n_taps, cap_taps;
@@ -199,6 +246,12 @@ int ui_run(struct ui *ui);
 void ui_go(struct ui *ui, enum ui_screen s);
 float ui_dp(const struct ui *ui, float dp);
 void ui_start_over(struct ui *ui);
+/* True when app_kiosk_* may be called now (booted, no session end running). */
+bool ui_core(const struct ui *ui);
+/* End the customer session off the UI thread (after this frame). */
+void ui_core_end_session(struct ui *ui);
+/* The products for the attract screen (cached: valid while the core is busy). */
+int ui_products(struct ui *ui, const struct app_kiosk_product **ret, char ret_currency[4]);
 
 /* i18n.c: gettext catalogues (.mo) loaded at start, switched at run time */
 int ui_i18n_load(void);
@@ -246,6 +299,9 @@ void ui_draw_qr(struct ui *ui, const char *text, struct ui_rect r);
 #define UI_TEX_BUDGET_BYTES (96u << 20) /* GPU/CPU memory for thumbnails */
 #define UI_PTEX_BUDGET_BYTES (64u << 20) /* soft-proof previews (review screen) */
 #define UI_TEX_UPLOADS_PER_FRAME 12     /* keeps a frame under ~4 ms of uploads */
+/* Nice value of the core's threads and helpers relative to the UI thread
+ * (ui.c boot thread): CFS weight 1024 vs 335, the UI runs first. */
+#define UI_BACKGROUND_NICE 5
 struct ui_texcache *ui_texcache_new(size_t max_bytes);
 struct ui_texcache *ui_texcache_free(struct ui_texcache *c);
 /* Take a THUMB_READY message's pixels (ownership moves into the cache queue). */

@@ -11,14 +11,18 @@
 #   fault-printing  print now, then the printer reports media-jam while
 #                   printing; random taps on the printing screen
 # Every run must exit 0 (a crash, sanitizer report or failed script step is
-# not 0). The worst frame time of all runs (--stats frame_ms_max) is printed;
-# the goal is 100 ms, the assertion is a generous bound (PK_STRESS_MAX_FRAME_MS,
-# default 3000) because the software renderer on 2 shared cores is slow.
+# not 0). No frame and no busy stretch of the UI loop may take more than
+# PK_STRESS_MAX_FRAME_MS (100) of the kiosk's OWN time: wall time minus the
+# time the UI thread sat runnable waiting for a CPU (/proc/thread-self/
+# schedstat). On the 2 cores CI shares with parallel builds, wall frames of
+# 100-300 ms were measured that spent 85-95 % of it waiting for a CPU, so a
+# wall-time bound would test the machine's load, not the kiosk; the wall worst
+# is printed beside it. Screenshots (test instrumentation) are not counted.
 set -euo pipefail
 src=${PK_SOURCE_DIR:?}; build=${PK_BUILD_DIR:?}
 peers=$src/tests/peers
 taps=${PK_STRESS_TAPS:-40}
-bound=${PK_STRESS_MAX_FRAME_MS:-3000}
+bound=${PK_STRESS_MAX_FRAME_MS:-100}
 tmp=$(mktemp -d /tmp/pk-ui-stress.XXXXXX)
 chmod 755 "$tmp"
 cleanup() {
@@ -73,9 +77,11 @@ to_screen() {
         echo "tap print-now"; echo "wait-screen printing"
 }
 
-worst=0; worst_case=""; summary=""
+worst=0; worst_case=""; worst_own=0; worst_own_case=""; summary=""
+only=${PK_STRESS_ONLY:-.}   # a regex of case names (a short local run)
 run() { # NAME SCRIPT [printkiosk args...]
         local name=$1 script=$2; shift 2
+        [[ $name =~ $only ]] || return 0
         local stats=$tmp/stats-$name.json rc=0
         "$build/ui/printkiosk" --demo --size 1280x720 --data "$data" --printer pk1 \
                 --script "$script" --screenshot-dir "$shots" --stats "$stats" "$@" \
@@ -84,10 +90,16 @@ run() { # NAME SCRIPT [printkiosk args...]
                 cat "$tmp/$name.log"
                 fail "$name: printkiosk exited $rc"
         fi
-        local max frames
+        local max own frames where
         max=$(jq -r .frame_ms_max "$stats"); frames=$(jq -r .frames "$stats")
-        summary+="$(printf '%-18s frames %5s  worst frame %8.1f ms' "$name" "$frames" "$max")"$'\n'
+        # own = wall time minus the time the UI thread waited for a CPU (run
+        # queue, /proc/thread-self/schedstat): what the kiosk did in that
+        # frame or busy loop (work, locks, joins), not the other builds' load.
+        own=$(jq -r '[.frame_own_ms_max, .worst_stall.own_ms] | max' "$stats")
+        where=$(jq -r '"\(.worst_frame.screen), on CPU \(.worst_frame.cpu_ms), waiting for a CPU \(.worst_frame.queued_ms); own worst \(.worst_own_frame.own_ms) ms on \(.worst_own_frame.screen) (frame \(.worst_own_frame.frame)), busy loop own \(.worst_stall.own_ms) ms on \(.worst_stall.screen) (bus \(.worst_stall.bus_ms), tick \(.worst_stall.tick_ms))"' "$stats")
+        summary+="$(printf '%-18s frames %5s  worst frame %8.1f ms on %s' "$name" "$frames" "$max" "$where")"$'\n'
         if awk -v a="$max" -v b="$worst" 'BEGIN{exit !(a > b)}'; then worst=$max; worst_case=$name; fi
+        if awk -v a="$own" -v b="$worst_own" 'BEGIN{exit !(a > b)}'; then worst_own=$own; worst_own_case=$name; fi
 }
 
 for s in attract grid edit products review checkout desk tech; do
@@ -96,6 +108,7 @@ for s in attract grid edit products review checkout desk tech; do
 done
 
 for s in grid edit products review; do
+        [[ pulled-$s =~ $only ]] || continue
         rm -rf "$tmp/photos"; cp -r "$src/assets/demo/photos" "$tmp/photos"
         {
                 to_screen "$s"
@@ -120,6 +133,7 @@ for s in grid edit products review; do
         [ ! -e "$tmp/photos" ] || fail "pulled-$s: the folder was never removed (no screenshot?)"
 done
 
+if [[ fault-printing =~ $only ]]; then
 rm -rf "$tmp/photos"; cp -r "$src/assets/demo/photos" "$tmp/photos"
 {
         to_screen printing
@@ -138,8 +152,10 @@ run fault-printing "$tmp/fault.script" --photos "$tmp/photos"
 wait "$watcher" || true
 [ -f "$pdir/fault" ] || fail "fault-printing: the fault was never set"
 rm -f "$pdir/fault"
+fi
 
 printf '%s' "$summary"
-echo "worst frame: $worst ms ($worst_case); goal 100 ms, bound $bound ms"
-awk -v a="$worst" -v b="$bound" 'BEGIN{exit !(a <= b)}' || fail "worst frame $worst ms > $bound ms"
+echo "worst frame (wall): $worst ms ($worst_case)"
+echo "worst frame or busy loop, own time: $worst_own ms ($worst_own_case); bound $bound ms"
+awk -v a="$worst_own" -v b="$bound" 'BEGIN{exit !(a <= b)}' || fail "a frame took $worst_own ms of the kiosk's own time > $bound ms"
 echo "ok: no crash in $(printf '%s' "$summary" | wc -l) stress runs"
