@@ -258,10 +258,21 @@ static void *import_main(void *arg)
                         imp->left = false;
                 }
                 if (!have) {
-                        report(imp, APP_CAMERA_CONNECTING, 0);
-                        int r = connect_and_list(imp, &e);
+                        int r = 0;
+                        if (!imp->left) {
+                                report(imp, APP_CAMERA_CONNECTING, 0);
+                                r = connect_and_list(imp, &e);
+                        }
                         if (imp->stop)
                                 break;
+                        if (imp->left) { /* unplugged while we were opening it */
+                                close_camera(imp);
+                                report(imp, APP_CAMERA_GONE, DRV_E_GONE);
+                                if (wait_reconnect(imp))
+                                        break;
+                                since = now_ms(), tries = 0;
+                                continue;
+                        }
                         if (r == 0) {
                                 next = 0; /* re-scan: a reconnect may have added files */
                                 report(imp, APP_CAMERA_READING, 0);

@@ -29,20 +29,21 @@ wait-screen attract
 tap start
 wait-screen source
 camera test:phone-1 disk:$card Directory Browse
-wait 900
+wait 3000
 screenshot camera-reading
+wait 300
 camera-left test:phone-1
 wait-id camera-show
 screenshot camera-gone
+wait 300
 camera test:phone-1 disk:$card Directory Browse
 wait-screen grid
 wait-idle
 screenshot camera-grid
 say photos on the grid
-quit
 SCRIPT
 export SDL_VIDEODRIVER=dummy SDL_RENDER_DRIVER=software TMPDIR=$tmp
-export PK_KIOSK_TEST_CAMERA_DELAY_MS=300 PK_KIOSK_NO_USB=1
+export PK_KIOSK_TEST_CAMERA_DELAY_MS=400 PK_KIOSK_NO_USB=1
 log=$tmp/out.txt
 if ! "$bin" --size 1280x720 --script "$tmp/camera.script" --screenshot-dir "$out" >"$log" 2>&1; then
   cat "$log"; echo "FAIL: printkiosk exited non-zero"; exit 1
