@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <dirent.h>
@@ -257,6 +258,53 @@ static void staffdesk_technician_pin_gates_status_and_export(void **state)
         assert_int_equal(answer_result(f, app_staffdesk_tech_refresh(f->d)), APP_DESK_E_DENIED);
 }
 
+static int64_t mono_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void staffdesk_idle_timeout_ends_staff_and_technician_mode_once(void **state)
+{
+        struct fx *f = *state;
+        int64_t timeout = app_staffdesk_idle_timeout_ms(f->d);
+        assert_int_equal(timeout, APP_DESK_IDLE_TIMEOUT_MS); /* the default */
+        int64_t t = mono_ms();
+        assert_false(app_staffdesk_idle_check(f->d, t + 2 * timeout)); /* nobody signed in */
+        assert_int_equal(app_staffdesk_begin(f->d, "42"), 0);
+        assert_int_equal(answer_result(f, app_staffdesk_tech_pin_submit(f->d, "5678")), 0);
+        assert_true(app_staffdesk_technician(f->d));
+        assert_false(app_staffdesk_idle_check(f->d, t + timeout / 2));
+        /* a touch restarts the clock */
+        app_staffdesk_activity(f->d, t + timeout / 2);
+        assert_false(app_staffdesk_idle_check(f->d, t + timeout / 2 + timeout - 1));
+        assert_true(app_staffdesk_signed_in(f->d));
+        assert_true(app_staffdesk_idle_check(f->d, t + timeout / 2 + timeout));
+        assert_false(app_staffdesk_signed_in(f->d));
+        assert_false(app_staffdesk_technician(f->d));
+        /* ended once; the desk refuses work until the next sign-in */
+        assert_false(app_staffdesk_idle_check(f->d, t + 3 * timeout));
+        assert_int_equal(answer_result(f, app_staffdesk_refresh(f->d)), APP_DESK_E_DENIED);
+        assert_int_equal(answer_result(f, app_staffdesk_tech_refresh(f->d)), APP_DESK_E_DENIED);
+}
+
+static void staffdesk_idle_timeout_is_configurable_with_a_floor(void **state)
+{
+        struct fx *f = *state;
+        struct app_staffdesk_config cfg = {.data_dir = f->data, .idle_timeout_ms = 30 * 1000};
+        char e[256];
+        struct app_staffdesk *d = app_staffdesk_new(&cfg, f->bus, e, sizeof(e));
+        assert_non_null(d);
+        assert_int_equal(app_staffdesk_idle_timeout_ms(d), 30 * 1000);
+        app_staffdesk_free(d);
+        cfg.idle_timeout_ms = 10; /* a typo must not make staff mode unusable */
+        d = app_staffdesk_new(&cfg, f->bus, e, sizeof(e));
+        assert_non_null(d);
+        assert_int_equal(app_staffdesk_idle_timeout_ms(d), APP_DESK_IDLE_TIMEOUT_MIN_MS);
+        app_staffdesk_free(d);
+}
+
 int main(void)
 {
         setenv("CUPS_SERVER", "127.0.0.1:9", 1); /* discard port: refused at once */
@@ -266,6 +314,10 @@ int main(void)
                 cmocka_unit_test_setup_teardown(staffdesk_lists_today_finds_by_code_and_cancels_audited,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(staffdesk_technician_pin_gates_status_and_export,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(staffdesk_idle_timeout_ends_staff_and_technician_mode_once,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(staffdesk_idle_timeout_is_configurable_with_a_floor,
                                                 setup, teardown),
         };
         return cmocka_run_group_tests(tests, make_template, drop_template);
