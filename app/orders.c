@@ -487,12 +487,13 @@ int app_order_create(struct app_orders *o, const struct app_order_request *req,
                 }
         }
 
-        /* 2. Copy each photo durably into the spool, then record it. A JPEG
-         * goes in without its GPS, owner/serial tags, comments, XMP and IPTC
-         * (app/strip_metadata, no re-encoding: orientation, ICC and pixels
-         * stay, so the master is the same): the spool copy is the asset the
-         * sync worker uploads, and the contract's sha256 is of these bytes.
-         * A JPEG the stripper refuses is refused here rather than sent whole. */
+        /* 2. Copy each photo durably into the spool, then record it. A photo
+         * (JPEG, PNG, WebP, HEIF) goes in without its GPS, owner/serial tags,
+         * comments, XMP and IPTC (app/strip_metadata, no re-encoding:
+         * orientation, ICC and pixels stay, so the master is the same): the
+         * spool copy is the asset the sync worker uploads, and the contract's
+         * sha256 is of these bytes. A photo the stripper refuses is refused
+         * here rather than sent whole. */
         for (size_t i = 0; i < req->n_files; i++) {
                 const char *ext = "";
                 const char *ctype = content_type_of(probes[i].format, &ext);
@@ -500,11 +501,11 @@ int app_order_create(struct app_orders *o, const struct app_order_request *req,
                 int64_t size = 0;
                 const char *src = req->files[i];
                 char stripped[700] = "";
-                if (probes[i].format == IMG_FMT_JPEG) {
+                if (app_strip_supports(probes[i].format)) {
                         static int strip_seq;
                         snprintf(stripped, sizeof stripped, "%s/.strip-%ld-%d.jpg", o->spool_dir,
                                  (long)getpid(), __atomic_add_fetch(&strip_seq, 1, __ATOMIC_RELAXED));
-                        rc = app_strip_jpeg_file(src, stripped, APP_STRIP_PRIVATE, NULL, &ie);
+                        rc = app_strip_file(src, stripped, APP_STRIP_PRIVATE, NULL, &ie);
                         if (rc < 0) {
                                 unlink(stripped);
                                 if (ret_bad_file)
