@@ -388,13 +388,13 @@ int app_ingest_feed(struct app_ingest *s, const struct app_ingest_fed_file *f,
         pthread_mutex_unlock(&s->items_lock);
         if (closed)
                 return drv_fail(err, DRV_E_REFUSED, "the session takes no more files");
-        on_seen(s);
         /* Opened beneath root exactly as a walked file is: our own name, but
          * the same checks (no symlink, regular file) cost nothing. */
         int fd = app_walk_open(s->root_fd, f->rel);
+        if (fd == -EINVAL)
+                return drv_fail(err, DRV_E_INVALID, "bad file name");
+        on_seen(s);
         if (fd < 0) {
-                if (fd == -EINVAL)
-                        return drv_fail(err, DRV_E_INVALID, "bad file name");
                 on_skip(s, APP_SKIP_UNREADABLE);
                 return 0;
         }

@@ -426,6 +426,76 @@ static void session_end_wipes_all_but_kept_assets(void **state)
         free(junk), free(kept), free(spool), free(th), free(spool2), free(th2);
 }
 
+static void walk_done_cb(void *user, size_t photos, bool vanished)
+{
+        size_t *r = user;
+        *r = photos + (vanished ? 1000 : 0) + 1;
+}
+
+/* A fed session (cameras): no walker; each file handed over is probed and
+ * listed in feed order under the device's (sanitised) name, a missing file
+ * or a non-photo is counted as skipped, feed_done ends the "walk" once, and
+ * nothing is taken after it. */
+static void fed_session_lists_what_is_fed_in_feed_order(void **state)
+{
+        (void)state;
+        char *root = pk_test_strdupf("%s/fed%d", tmp, ++seq);
+        assert_int_equal(mkdir(root, 0700), 0);
+        char *cmd = pk_test_strdupf("cp '%s/DCIM/100CANON/IMG_00001.JPG' '%s/p000000' && "
+                                    "cp '%s/DCIM/100CANON/IMG_00000.JPG' '%s/p000001' && "
+                                    "echo not-a-photo > '%s/p000002'", vol, root, vol, root, root);
+        assert_int_equal(system(cmd), 0);
+        free(cmd);
+        size_t done = 0;
+        struct app_ingest_opts o = {.root = root, .fed = true, .on_walk_done = walk_done_cb, .user = &done};
+        struct app_ingest *s = NULL;
+        struct drv_errbuf err = {{0}};
+        assert_int_equal(app_ingest_start(&o, &s, &err), 0);
+        static const char bad_name[] = "IMG\x1b[31m.JPG";
+        struct app_ingest_fed_file f1 = {.rel = "p000000", .name = bad_name, .name_len = strlen(bad_name),
+                                         .folder = "/store/DCIM", .folder_len = 11, .mtime = 1700000000};
+        struct app_ingest_fed_file f2 = {.rel = "p000001", .name = "B.JPG", .name_len = 5, .mtime = 1600000000};
+        struct app_ingest_fed_file f3 = {.rel = "p000002", .name = "notes.JPG", .name_len = 9};
+        struct app_ingest_fed_file f4 = {.rel = "p000009", .name = "gone.JPG", .name_len = 8};
+        struct app_ingest_fed_file f5 = {.rel = "../etc/passwd", .name = "x.jpg", .name_len = 5};
+        assert_int_equal(app_ingest_feed(s, &f1, &err), 0);
+        assert_int_equal(app_ingest_feed(s, &f2, &err), 0);
+        assert_int_equal(app_ingest_feed(s, &f3, &err), 0); /* probe refuses it: skipped */
+        assert_int_equal(app_ingest_feed(s, &f4, &err), 0); /* not there: skipped */
+        assert_int_equal(app_ingest_feed(s, &f5, &err), DRV_E_INVALID);
+        assert_int_equal(app_ingest_count(s), 2);
+        struct app_ingest_item it;
+        assert_int_equal(app_ingest_get(s, 0, &it), 0);
+        assert_string_equal(it.rel, "p000000");
+        for (const char *c = it.name; *c; c++)
+                assert_true((unsigned char)*c >= 0x20);
+        assert_int_equal(it.mtime, 1700000000);
+        assert_int_equal(app_ingest_get(s, 1, &it), 0);
+        assert_string_equal(it.name, "B.JPG");
+        struct app_ingest_stats st;
+        app_ingest_get_stats(s, &st);
+        assert_false(st.walk_done);
+        assert_int_equal(st.files_seen, 4);
+        assert_int_equal(done, 0);
+        app_ingest_feed_done(s, false);
+        app_ingest_feed_done(s, false); /* idempotent: one walk-done */
+        assert_int_equal(done, 2 + 1);
+        app_ingest_get_stats(s, &st);
+        assert_true(st.walk_done);
+        assert_int_equal(app_ingest_feed(s, &f2, &err), DRV_E_REFUSED);
+        char sha[65];
+        assert_int_equal(app_ingest_select(s, 1, sha, &err), DRV_E_INVALID); /* no spool asked for */
+        app_ingest_free(s);
+        /* Not a fed session: feeding is refused. */
+        struct app_ingest_opts w = {.root = root, .no_probe = true};
+        assert_int_equal(app_ingest_start(&w, &s, &err), 0);
+        app_ingest_wait(s);
+        assert_int_equal(app_ingest_feed(s, &f2, &err), DRV_E_INVALID);
+        app_ingest_free(s);
+        pk_test_rmtree(root);
+        free(root);
+}
+
 int main(void)
 {
         img_init(NULL, NULL);
@@ -443,6 +513,7 @@ int main(void)
                 cmocka_unit_test(root_deleted_mid_walk_is_reported),
                 cmocka_unit_test(file_limit_is_honoured),
                 cmocka_unit_test(session_end_wipes_all_but_kept_assets),
+                cmocka_unit_test(fed_session_lists_what_is_fed_in_feed_order),
         };
         int r = cmocka_run_group_tests(tests, NULL, NULL);
         pk_test_rmtree(tmp);
