@@ -187,7 +187,7 @@ struct app_kiosk_camera {
         char id[192];
 };
 /* A camera arrived (the USB watcher; tests; ui/script's `camera` command).
- * This and app_kiosk_camera_left may be called from any thread. */
+ * This and app_kiosk_camera_left may be called from any thread.
  * The open camera source's device back after a disconnect (same id):
  * resumes. Otherwise it is "waiting" until the source screen opens it.
  * Posts APP_MSG_SOURCE_ARRIVED. */
