@@ -9,8 +9,7 @@
 # orientation 6 kept (PNG, WebP: EXIF decides there), the same pixels as the
 # original (libvips raw decode), its sha256 the one the order names. Each
 # order master is byte-identical to its transform record re-rendered from the
-# ORIGINAL file. Skips (77) while app/orders.c still spools these formats
-# unstripped (see tests/hostile/README.md "Uploads").
+# ORIGINAL file.
 set -euo pipefail
 build=${PK_BUILD_DIR:?}; ctl=${PK_CTL:-$build/app/printkioskctl}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pk-upload-formats.XXXXXX")
@@ -70,10 +69,7 @@ for i in "${!files[@]}"; do
   read -r asset _ <<< "${items[$i]}"
   [ "$(sha256sum < "${files[$i]}" | cut -d' ' -f1)" = "$asset" ] && unstripped+=("${files[$i]##*.}")
 done
-if [ "${#unstripped[@]}" -gt 0 ]; then
-  echo "SKIP: app/orders.c spools ${unstripped[*]} unstripped (the two-line change in tests/hostile/README.md)"
-  exit 77
-fi
+[ "${#unstripped[@]}" = 0 ] || fail "app/orders.c spooled ${unstripped[*]} unchanged (metadata and all)"
 
 kctl sync run --once --poll 0 > "$tmp/sync.out" 2>&1 || fail "sync: $(cat "$tmp/sync.out")"
 curl -sS "http://127.0.0.1:$port/admin/store" > "$tmp/store.json"
