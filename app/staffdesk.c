@@ -266,28 +266,46 @@ static void printer_row(struct app_staffdesk_printer *p, const struct drv_printe
         }
 }
 
-/* The desk's queue: state, reasons, supplies. Never fails the caller: an
- * unreachable CUPS is a row with state "unreachable". */
+/* Every configured printer (the desk's queue first, then the configuration's
+ * [printer] sections, receipt printers included): state, reasons, media,
+ * supplies. Never fails the caller: an unreachable CUPS is a row with state
+ * "unreachable". */
 static void refresh_printer(struct app_staffdesk *d)
 {
+        const char *queues[APP_DESK_MAX_PRINTERS];
+        int nq = 0;
         const char *q = queue_of(d);
-        struct app_staffdesk_printer row;
-        memset(&row, 0, sizeof(row));
-        copy_str(row.queue, sizeof(row.queue), q ? q : "");
-        copy_str(row.state, sizeof(row.state), "unreachable");
+        if (q && q[0])
+                queues[nq++] = q;
+        for (int i = 0; i < d->cfg.n_printers && nq < APP_DESK_MAX_PRINTERS; i++) {
+                const char *cq = d->cfg.printers[i].queue;
+                bool dup = !cq[0];
+                for (int k = 0; k < nq && !dup; k++)
+                        dup = strcmp(queues[k], cq) == 0;
+                if (!dup)
+                        queues[nq++] = cq;
+        }
+        struct app_staffdesk_printer rows[APP_DESK_MAX_PRINTERS];
         struct app_print_ctx pc;
         struct app_order_errbuf oe = {{0}};
-        if (q && app_orders_print_ctx(d->orders, "system", &pc, &oe) == 0) {
+        bool ctx = nq > 0 && app_orders_print_ctx(d->orders, "system", &pc, &oe) == 0;
+        for (int i = 0; i < nq; i++) {
+                memset(&rows[i], 0, sizeof(rows[i]));
+                copy_str(rows[i].queue, sizeof(rows[i].queue), queues[i]);
+                copy_str(rows[i].state, sizeof(rows[i].state), "unreachable");
+                if (!ctx)
+                        continue;
                 struct drv_printer_status st;
                 struct drv_errbuf de = {{0}};
-                if (drv_printer_status(pc.printer, q, &st, &de) == 0)
-                        printer_row(&row, &st);
+                if (drv_printer_status(pc.printer, queues[i], &st, &de) == 0)
+                        printer_row(&rows[i], &st);
                 else
-                        copy_str(row.reasons, sizeof(row.reasons), de.msg);
+                        copy_str(rows[i].reasons, sizeof(rows[i].reasons), de.msg);
         }
         pthread_mutex_lock(&d->snap_lock);
-        d->printers[0] = row;
-        d->n_printers = q ? 1 : 0;
+        if (nq > 0)
+                memcpy(d->printers, rows, (size_t)nq * sizeof(rows[0]));
+        d->n_printers = nq;
         pthread_mutex_unlock(&d->snap_lock);
 }
 

@@ -148,21 +148,20 @@ void ui_desk_done_hit(struct ui *ui)
         }
 }
 
-static void draw_printer(struct ui *ui, struct ui_rect r)
+static bool printer_bad(const struct app_staffdesk_printer *p)
 {
-        struct app_staffdesk_printer p[1];
-        int n = app_staffdesk_printers(ui->desk, p, 1);
+        return strcmp(p->state, "stopped") == 0 || strcmp(p->state, "unreachable") == 0 ||
+               p->reasons[0] || !p->accepting;
+}
+
+/* One printer in full: state, reasons, media, a bar per supply. */
+static void draw_one_printer(struct ui *ui, const struct app_staffdesk_printer *p, struct ui_rect r)
+{
         ui_fill(ui, r, UI_PANEL);
         float pad = ui_dp(ui, 16), lh = ui_dp(ui, 44);
         float y = r.y + pad / 2;
         char line[320];
-        if (n == 0) {
-                ui_text(ui, ui->dv.pending ? _("Working...") : _("No printer is configured."),
-                        (struct ui_rect){r.x + pad, y, r.w - 2 * pad, lh}, 30, UI_DIM, UI_LEFT, true, false);
-                return;
-        }
-        bool bad = strcmp(p->state, "stopped") == 0 || strcmp(p->state, "unreachable") == 0 ||
-                   p->reasons[0] || !p->accepting;
+        bool bad = printer_bad(p);
         snprintf(line, sizeof(line), _("Printer %s: %s"), p->queue,
                  bad ? _("needs attention") : _("ready"));
         ui_text(ui, line, (struct ui_rect){r.x + pad, y, r.w - 2 * pad, lh}, 32, bad ? UI_WARN : UI_OK,
@@ -194,6 +193,65 @@ static void draw_printer(struct ui *ui, struct ui_rect r)
                 snprintf(line, sizeof(line), lv >= 0 ? "%s %d%%" : "%s ?", p->markers[i].name, lv);
                 ui_text(ui, line, b, 22, UI_FG, UI_CENTRE, true, false);
         }
+}
+
+/* One printer of several, in three lines: state, media, lowest supply. */
+static void draw_printer_row(struct ui *ui, const struct app_staffdesk_printer *p, struct ui_rect r)
+{
+        ui_fill(ui, r, UI_PANEL);
+        float pad = ui_dp(ui, 12), lh = (r.h - pad) / 3;
+        float y = r.y + pad / 2;
+        char line[320];
+        bool bad = printer_bad(p);
+        snprintf(line, sizeof(line), _("Printer %s: %s"), p->queue,
+                 bad ? _("needs attention") : _("ready"));
+        ui_text(ui, line, (struct ui_rect){r.x + pad, y, r.w - 2 * pad, lh}, 28, bad ? UI_WARN : UI_OK,
+                UI_LEFT, true, false);
+        y += lh;
+        snprintf(line, sizeof(line), "%s%s%s", p->state, p->reasons[0] ? " - " : "", p->reasons);
+        if (p->media[0]) {
+                size_t l = strlen(line);
+                snprintf(line + l, sizeof(line) - l, " | %s", p->media);
+        }
+        ui_text(ui, line, (struct ui_rect){r.x + pad, y, r.w - 2 * pad, lh}, 24, UI_FG, UI_LEFT, false, false);
+        y += lh;
+        int low = -1;
+        for (int i = 0; i < p->n_markers; i++)
+                if (p->markers[i].level >= 0 && (low < 0 || p->markers[i].level < p->markers[low].level))
+                        low = i;
+        if (low >= 0)
+                snprintf(line, sizeof(line), _("Lowest supply: %s %d%%"), p->markers[low].name,
+                         p->markers[low].level);
+        else
+                snprintf(line, sizeof(line), "%s", _("Supplies: not reported by the printer"));
+        ui_text(ui, line, (struct ui_rect){r.x + pad, y, r.w - 2 * pad, lh}, 24,
+                low >= 0 && p->markers[low].level < 15 ? UI_WARN : UI_DIM, UI_LEFT, false, false);
+}
+
+/* Every configured printer (app/staffdesk lists the desk's queue first): one
+ * in full, several as rows of at least 120 dp, as many as fit in r. */
+static void draw_printers(struct ui *ui, struct ui_rect r)
+{
+        struct app_staffdesk_printer p[APP_DESK_MAX_PRINTERS];
+        int n = app_staffdesk_printers(ui->desk, p, APP_DESK_MAX_PRINTERS);
+        if (n > APP_DESK_MAX_PRINTERS)
+                n = APP_DESK_MAX_PRINTERS;
+        if (n <= 0) {
+                ui_fill(ui, r, UI_PANEL);
+                ui_text(ui, ui->dv.pending ? _("Working...") : _("No printer is configured."),
+                        (struct ui_rect){r.x + ui_dp(ui, 16), r.y + ui_dp(ui, 8), r.w - ui_dp(ui, 32), ui_dp(ui, 44)},
+                        30, UI_DIM, UI_LEFT, true, false);
+                return;
+        }
+        if (n == 1) {
+                draw_one_printer(ui, &p[0], r);
+                return;
+        }
+        float g = ui_dp(ui, 8), rh = (r.h - g * (n - 1)) / n;
+        if (rh < ui_dp(ui, 120))
+                rh = ui_dp(ui, 120);
+        for (int i = 0; i < n && r.y + i * (rh + g) + rh <= r.y + r.h + 1; i++)
+                draw_printer_row(ui, &p[i], (struct ui_rect){r.x, r.y + i * (rh + g), r.w, rh});
 }
 
 static void draw_keypad(struct ui *ui, struct ui_rect c)
@@ -436,9 +494,12 @@ void ui_screen_desk(struct ui *ui)
                 side = (struct ui_rect){body.x, body.y, body.w, ui_dp(ui, 520)};
                 main = (struct ui_rect){body.x, body.y + side.h + g, body.w, body.h - side.h - g};
         }
-        /* side: printer, search, banner */
+        /* side: printers, search, banner */
         float ph = ui_dp(ui, 250);
-        draw_printer(ui, (struct ui_rect){side.x, side.y, side.w, ph});
+        int np = app_staffdesk_printers(ui->desk, NULL, 0);
+        if (np > 1) /* a row of >= 120 dp each, leaving search and a banner */
+                ph = fminf(np * ui_dp(ui, 128), fmaxf(ph, side.h - bh - 2 * g - ui_dp(ui, 90)));
+        draw_printers(ui, (struct ui_rect){side.x, side.y, side.w, ph});
         float sy = side.y + ph + g, sw = (side.w - g) / 2;
         char label[64];
         snprintf(label, sizeof(label), "%s", ui->dv.code[0] ? ui->dv.code : _("Pickup code"));

@@ -165,29 +165,52 @@ void ui_screen_tech(struct ui *ui)
         app_staffdesk_tech(ui->desk, &t);
         float g = ui_dp(ui, 20), bh = ui_dp(ui, 110);
         bool idle = ui->dv.pending == 0;
-        /* two fixed rows of actions at the bottom */
+        /* two fixed rows of actions at the bottom: the test print (printer and
+         * paper chosen by cycling through the list app/staffdesk made: every
+         * CUPS queue, the desk's first, each with its papers), then export */
         float y2 = c.y + c.h - bh, y1 = y2 - g - bh;
-        float w2 = (c.w - g) / 2, w3 = (c.w - 2 * g) / 3;
-        if (ui_button_enabled(ui, "tech-test", _("Test print (colour target)"),
-                              (struct ui_rect){c.x, y1, w2, bh}, true, idle))
-                ui_desk_sent(ui, app_staffdesk_test_print(ui->desk, NULL, NULL));
+        float w3 = (c.w - 2 * g) / 3, w4 = (c.w - 3 * g) / 4;
+        struct app_staffdesk_printer pr[APP_DESK_MAX_PRINTERS];
+        int np = app_staffdesk_printers(ui->desk, pr, APP_DESK_MAX_PRINTERS);
+        if (np > APP_DESK_MAX_PRINTERS)
+                np = APP_DESK_MAX_PRINTERS;
+        if (ui->dv.tp_printer >= np)
+                ui->dv.tp_printer = 0;
+        const struct app_staffdesk_printer *tp = np > 0 ? &pr[ui->dv.tp_printer] : NULL;
+        if (!tp || ui->dv.tp_paper >= tp->n_papers)
+                ui->dv.tp_paper = 0;
+        const char *paper = tp && tp->n_papers > 0 ? tp->papers[ui->dv.tp_paper].paper : NULL;
+        char label[128];
+        if (tp && paper)
+                snprintf(label, sizeof(label), _("Test print: %s on %s"), _(paper), tp->queue);
+        else
+                snprintf(label, sizeof(label), "%s", _("Test print (colour target)"));
+        if (ui_button_enabled(ui, "tech-test", label, (struct ui_rect){c.x, y1, w3, bh}, true, idle))
+                ui_desk_sent(ui, app_staffdesk_test_print(ui->desk, tp ? tp->queue : NULL, paper));
+        if (ui_button_enabled(ui, "tech-paper", _("Other paper"), (struct ui_rect){c.x + w3 + g, y1, w3, bh},
+                              false, tp && tp->n_papers > 1))
+                ui->dv.tp_paper = (ui->dv.tp_paper + 1) % tp->n_papers;
+        if (ui_button_enabled(ui, "tech-printer", _("Other printer"),
+                              (struct ui_rect){c.x + 2 * (w3 + g), y1, w3, bh}, false, np > 1)) {
+                ui->dv.tp_printer = (ui->dv.tp_printer + 1) % np;
+                ui->dv.tp_paper = 0;
+        }
         if (ui->dv.export_target >= t.n_targets)
                 ui->dv.export_target = 0;
-        char label[128];
         if (t.n_targets > 0)
                 snprintf(label, sizeof(label), _("Export logs to %s"), t.targets[ui->dv.export_target]);
         else
                 snprintf(label, sizeof(label), "%s", _("No USB stick found"));
-        if (ui_button_enabled(ui, "tech-export", label, (struct ui_rect){c.x + w2 + g, y1, w2, bh}, true,
+        if (ui_button_enabled(ui, "tech-export", label, (struct ui_rect){c.x, y2, w4, bh}, true,
                               idle && t.n_targets > 0))
                 ui_desk_sent(ui, app_staffdesk_export_logs(ui->desk, ui->dv.export_target));
-        if (ui_button_enabled(ui, "tech-target", _("Other USB stick"), (struct ui_rect){c.x, y2, w3, bh},
+        if (ui_button_enabled(ui, "tech-target", _("Other USB stick"), (struct ui_rect){c.x + w4 + g, y2, w4, bh},
                               false, t.n_targets > 1))
                 ui->dv.export_target = (ui->dv.export_target + 1) % (t.n_targets > 0 ? t.n_targets : 1);
-        if (ui_button_enabled(ui, "tech-refresh", _("Refresh"), (struct ui_rect){c.x + w3 + g, y2, w3, bh},
+        if (ui_button_enabled(ui, "tech-refresh", _("Refresh"), (struct ui_rect){c.x + 2 * (w4 + g), y2, w4, bh},
                               false, idle))
                 ui_desk_sent(ui, app_staffdesk_tech_refresh(ui->desk));
-        if (ui_button(ui, "tech-back", _("Back"), (struct ui_rect){c.x + 2 * (w3 + g), y2, w3, bh}, false)) {
+        if (ui_button(ui, "tech-back", _("Back"), (struct ui_rect){c.x + 3 * (w4 + g), y2, w4, bh}, false)) {
                 ui->dv.scroll = (struct ui_scroll){0};
                 ui_go(ui, UI_SCREEN_DESK);
                 return;

@@ -94,6 +94,7 @@ struct ui_desk {
         int tech_result;          /* last technician PIN answer, 1 = none */
         int64_t tech_wait_ms;
         int export_target;
+        int tp_printer, tp_paper; /* test print: row of the printers list, its paper */
 };
 
 struct ui {

@@ -5,7 +5,9 @@
 # queue pk1) and the log export to a "USB stick" (a folder under
 # --export-root in this test's temp dir).
 # Asserts: the test print's job (named in techprint/last-test-print.json)
-# reached the printer exactly once; the export folder holds the bundle
+# reached the printer exactly once; the technician picks the paper: one test
+# print on every paper of the printer (the profiles manifest's papers, cycled
+# with "Other paper"), each rendered through its own profile and printed; the export folder holds the bundle
 # (manifest.json, doctor.jsonl, store.json) and none of the customer's photo
 # names nor the pickup code.
 set -euo pipefail
@@ -62,6 +64,14 @@ tap tpin-OK
 wait-id done-techrefresh-ok
 screenshot tech-status
 tap tech-test
+wait 300
+wait-id done-testprint-ok
+screenshot tech-test-first
+tap tech-paper
+wait 200
+screenshot tech-test-second
+tap tech-test
+wait 300
 wait-id done-testprint-ok
 tap tech-export
 wait-id done-export-ok
@@ -94,6 +104,18 @@ grep -q "state=printed .*pk-$id" "$pdir/jobs.log" || fail "test print pk-$id did
 # The master is the colour target through the paper profile: a 6x4 PNG.
 grep "pk-$id" "$pdir/jobs.log" | grep -q "format=image/png" || fail "not a PNG: $(grep "pk-$id" "$pdir/jobs.log")"
 
+ # Every paper of the printer got its own test print (masters target-<paper>.png),
+# and the last record names the paper picked with "Other paper", not glossy.
+papers=$(sed -n 's/^\[paper \([a-z0-9_-]*\)\]$/\1/p' "$PK_SOURCE_DIR/profiles/manifest.ini" | sort | head -n 4)
+[ "$(echo "$papers" | wc -l)" -ge 2 ] || fail "the manifest has fewer than 2 papers: '$papers'"
+# two papers printed: the default (first) and the next one
+printed=$(cd "$data/techprint" && ls target-*.png | sed 's/^target-\(.*\)\.png$/\1/' | sort)
+[ "$(echo "$printed" | wc -l)" = 2 ] || fail "test prints on papers '$printed'"
+for p in $printed; do echo "$papers" | grep -qx "$p" || fail "test print on unknown paper $p"; done
+last=$(jget paper < "$rec")
+[ "$last" != glossy ] || fail "the second test print was glossy again: the paper choice is ignored"
+echo "$printed" | grep -qx "$last" || fail "last record paper $last not among $printed"
+
 out=$(find "$tmp/usb/STICK" -mindepth 1 -maxdepth 1 -type d -name 'printkiosk-logs-*')
 [ -n "$out" ] && [ "$(echo "$out" | wc -l)" = 1 ] || fail "export folder: '$out'"
 for f in manifest.json doctor.jsonl store.json; do
@@ -107,4 +129,4 @@ for p in "$PK_SOURCE_DIR"/assets/demo/photos/*; do
         b=$(basename "$p"); b=${b%.*}
         ! grep -rqF "$b" "$out" || fail "demo photo name $b in the export"
 done
-echo "ok: test print pk-$id printed once on $q; export $(basename "$out") without photo names or codes"
+echo "ok: test prints on $(echo $printed) (the last pk-$id, $last, printed once on $q); export $(basename "$out") without photo names or codes"
