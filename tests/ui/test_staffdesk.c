@@ -305,6 +305,40 @@ static void staffdesk_idle_timeout_is_configurable_with_a_floor(void **state)
         app_staffdesk_free(d);
 }
 
+static void staffdesk_lists_every_configured_printer_desk_queue_first(void **state)
+{
+        struct fx *f = *state;
+        char *conf = pk_test_strdupf("%s/printkiosk.conf", f->dir);
+        FILE *c = fopen(conf, "we");
+        assert_non_null(c);
+        fputs("[kiosk]\nid = kiosk-0001\nstore = store-042\n"
+              "[printer main]\nqueue = pk-main\npapers = glossy;lustre\n"
+              "[printer second]\nqueue = pk-second\npapers = lustre\n"
+              "[printer again]\nqueue = pk-nowhere\n", c);
+        assert_int_equal(fclose(c), 0);
+        struct app_staffdesk_config cfg = {.data_dir = f->data, .config_path = conf,
+                                           .printer_queue = "pk-nowhere"};
+        char e[256];
+        struct app_staffdesk *d = app_staffdesk_new(&cfg, f->bus, e, sizeof(e));
+        assert_non_null(d);
+        struct app_staffdesk *keep = f->d;
+        f->d = d; /* answer_result waits on f->d */
+        assert_int_equal(app_staffdesk_begin(d, "5"), 0);
+        assert_int_equal(answer_result(f, app_staffdesk_refresh(d)), 0);
+        struct app_staffdesk_printer p[APP_DESK_MAX_PRINTERS];
+        int n = app_staffdesk_printers(d, p, APP_DESK_MAX_PRINTERS);
+        /* the desk's queue, then each configured queue once */
+        assert_int_equal(n, 3);
+        assert_string_equal(p[0].queue, "pk-nowhere");
+        assert_string_equal(p[1].queue, "pk-main");
+        assert_string_equal(p[2].queue, "pk-second");
+        for (int i = 0; i < n; i++) /* CUPS_SERVER is a refused port */
+                assert_string_equal(p[i].state, "unreachable");
+        f->d = keep;
+        app_staffdesk_free(d);
+        free(conf);
+}
+
 int main(void)
 {
         setenv("CUPS_SERVER", "127.0.0.1:9", 1); /* discard port: refused at once */
@@ -318,6 +352,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(staffdesk_idle_timeout_ends_staff_and_technician_mode_once,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(staffdesk_idle_timeout_is_configurable_with_a_floor,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(staffdesk_lists_every_configured_printer_desk_queue_first,
                                                 setup, teardown),
         };
         return cmocka_run_group_tests(tests, make_template, drop_template);
