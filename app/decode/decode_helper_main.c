@@ -118,12 +118,14 @@ static int limits(void)
 {
         uint64_t mem = env_u64("PK_DECODE_MEM", 1ull << 30, 64ull << 20, 64ull << 30);
         cpu_budget = (int)env_u64("PK_DECODE_CPU", 8, 1, 600);
-        struct app_sandbox_limits lim = {
-#ifndef PK_ASAN
-                .mem_bytes = mem,
-#else
-                .mem_bytes = 0,
+        /* Under ASan no RLIMIT_AS (its shadow needs TBs of address space):
+         * the pool sets hard_rss_limit_mb instead. */
+        bool asan = false;
+#ifdef PK_ASAN
+        asan = true;
 #endif
+        struct app_sandbox_limits lim = {
+                .mem_bytes = asan ? 0 : mem,
                 .cpu_soft = cpu_budget,
                 .cpu_hard = 3600, /* a helper lives at most one CPU hour */
                 .nofile = 64,

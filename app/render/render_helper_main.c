@@ -250,12 +250,14 @@ int main(int argc, char **argv)
 
         uint64_t mem = env_u64("PK_RENDER_MEM", 1ull << 30, 64ull << 20, APP_RENDER_MEM_MAX);
         int cpu = (int)env_u64("PK_RENDER_CPU", APP_RENDER_CPU_S, 1, 3600);
-        struct app_sandbox_limits rl = {
-#ifndef PK_ASAN
-                .mem_bytes = mem,
-#else
-                .mem_bytes = 0, /* ASan's shadow needs TBs: hard_rss_limit_mb instead */
+        /* Under ASan no RLIMIT_AS (its shadow needs TBs of address space):
+         * the kiosk sets hard_rss_limit_mb instead. */
+        bool asan = false;
+#ifdef PK_ASAN
+        asan = true;
 #endif
+        struct app_sandbox_limits rl = {
+                .mem_bytes = asan ? 0 : mem,
                 .cpu_soft = cpu,
                 .cpu_hard = cpu + 5,
                 .nofile = 32,

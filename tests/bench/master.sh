@@ -6,7 +6,9 @@
 #   CORPUS/icc/pk-sim-dyesub-glossy.icc, 8-bit TIFF, over every photo:
 #     - printkioskctl render, one process per photo (as the peers' loops), and one
 #       process for all photos (batch mode: the colour transform is built once, as in
-#       the kiosk's long-lived process); ours also fsyncs every master (durable)
+#       the kiosk's long-lived process); ours also fsyncs every master (durable).
+#       Both as the kiosk renders (each master in the sandboxed printkiosk-render
+#       helper, app/render_sandbox.c) and with --in-process, in the same run
 #     - the three-command vips CLI chain, one `vips thumbnail --export-profile` call,
 #       ImageMagick convert -profile: the same command lines as
 #       ../shared/bench/peers.sh part b
@@ -65,9 +67,14 @@ loop() {
     chmod +x "$S/$1"
 }
 loop pk-each '"$CTL" render --sku PRINT-6X4 --paper glossy --profile "$PRN" "$f" --out "$WORK/out/pk-$b.tif" >/dev/null'
-{ echo '#!/bin/sh'; printf '"$CTL" render --sku PRINT-6X4 --paper glossy --profile "$PRN"'
-  while IFS="$(printf '\t')" read -r f _ _ _; do b=${f##*/}; printf ' "%s" --out "$WORK/out/pkb-%s.tif"' "$f" "${b%.jpg}"; done < "$LIST"
-  echo ' >/dev/null'; } > "$S/pk-batch"; chmod +x "$S/pk-batch"
+loop pk-each-inproc '"$CTL" render --in-process --sku PRINT-6X4 --paper glossy --profile "$PRN" "$f" --out "$WORK/out/pki-$b.tif" >/dev/null'
+batch() {  # batch NAME EXTRA-OPTION
+    { echo '#!/bin/sh'; printf '"$CTL" render %s --sku PRINT-6X4 --paper glossy --profile "$PRN"' "$2"
+      while IFS="$(printf '\t')" read -r f _ _ _; do b=${f##*/}; printf ' "%s" --out "$WORK/out/%s-%s.tif"' "$f" "$1" "${b%.jpg}"; done < "$LIST"
+      echo ' >/dev/null'; } > "$S/$1"; chmod +x "$S/$1"
+}
+batch pk-batch ""
+batch pk-batch-inproc --in-process
 loop vips-master '
 if [ "$icc" = 1 ]; then set -- --embedded; else set -- --input-profile "$SRGB"; fi
 vips thumbnail "$f" "$WORK/out/m1.v" "$mw" --height "$mh" --crop centre
@@ -98,8 +105,10 @@ bench() {  # bench KEY TOOL WORKLOAD COMMAND
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$med" "$cpu" "$(tail -1 "$WORK/rss")" >> "$ROWS"
 }
 echo "6x4 masters, $N photos" >&2
-bench pk-each "printkioskctl render" "master, 1 process per photo" "$S/pk-each"
-bench pk-batch "printkioskctl render (batch)" "master, 1 process for all" "$S/pk-batch"
+bench pk-each "printkioskctl render (sandboxed)" "master, 1 process per photo" "$S/pk-each"
+bench pk-each-inproc "printkioskctl render --in-process" "master, 1 process per photo" "$S/pk-each-inproc"
+bench pk-batch "printkioskctl render (batch, sandboxed)" "master, 1 process for all" "$S/pk-batch"
+bench pk-batch-inproc "printkioskctl render --in-process (batch)" "master, 1 process for all" "$S/pk-batch-inproc"
 bench chain "vips CLI chain" "master: thumbnail crop → icc_transform → tiffsave" "$S/vips-master"
 bench one "vips thumbnail -e printer" "master: 1 command, to TIFF" "$S/vips-master-1"
 [ -n "${PK_SKIP_IM:-}" ] || bench im "IM convert -resize -profile" "master: resize^ extent profile TIFF" "$S/im-master"
@@ -125,6 +134,8 @@ awk -F'\t' -v n="$N" '{printf "| %s | %s | %.3f | %.1f | %.3f | %.0f |\n", $2, $
 echo
 echo "| ratio (ours / peer, wall time) | value | target |"
 echo "|---|---:|---:|"
+echo "| render sandboxed / in process, per process | $(ratio pk-each pk-each-inproc) | — |"
+echo "| render sandboxed / in process, batch | $(ratio pk-batch pk-batch-inproc) | — |"
 echo "| render per process / vips CLI chain | $(ratio pk-each chain) | ≤ 0.50 |"
 echo "| render per process / vips thumbnail -e | $(ratio pk-each one) | ≤ 0.80 |"
 echo "| render batch / vips CLI chain | $(ratio pk-batch chain) | ≤ 0.50 |"
