@@ -264,9 +264,8 @@ static int boot_main(void *arg)
         const struct ui_options *opt = &ui->opt;
         /* The core's threads and decode helpers are made from here and inherit
          * this thread's nice value (Linux: per thread, kept by pthread_create
-         * and fork): background work yields the CPU to the UI thread, which
-         * stays at the unit's nice. Measured on 2 shared cores: frames that
-         * waited 150-200 ms for a CPU while the helpers started. */
+         * and fork), so a positive UI_BACKGROUND_NICE makes background work
+         * yield the CPU to the UI thread (see ui.h for why it is off). */
         const char *nv = getenv("PK_UI_BACKGROUND_NICE"); /* 0 turns it off */
         int nice_by = nv ? (int)strtol(nv, NULL, 10) : UI_BACKGROUND_NICE;
         if (nice_by > 0 && nice_by < 20 && setpriority(PRIO_PROCESS, (id_t)gettid(), nice_by) != 0)
@@ -328,6 +327,7 @@ static bool boot_finish(struct ui *ui)
                 return false;
         }
         ui->booted = true;
+        ui->booted_ticks = SDL_GetTicks64();
         boot_mark(ui, "core");
         ui->dirty = true;
         return true;
@@ -852,6 +852,10 @@ int ui_run(struct ui *ui)
 {
         Uint64 last_frame = SDL_GetTicks64();
         ui->pinch = 1.0f;
+        const char *settle = getenv("PK_UI_SCRIPT_SETTLE_MS");
+        ui->script_settle_ms = settle ? (int)strtol(settle, NULL, 10) : UI_SCRIPT_SETTLE_MS;
+        if (ui->script_settle_ms < 0 || ui->script_settle_ms > 60000)
+                ui->script_settle_ms = UI_SCRIPT_SETTLE_MS;
         const char *slow = getenv("PK_UI_SLOW_MS");
         ui->slow_log_ms = slow ? strtod(slow, NULL) : 0;
         while (!ui->quit) {
@@ -861,7 +865,9 @@ int ui_run(struct ui *ui)
                         Uint64 since = SDL_GetTicks64() - last_frame;
                         timeout = since >= 16 ? 0 : (int)(16 - since);
                 }
-                if (ui->script && ui_core(ui)) { /* scripts drive a running core */
+                if (ui->script && ui_core(ui) &&
+                    SDL_GetTicks64() - ui->booted_ticks >= (Uint64)ui->script_settle_ms) {
+                        /* scripts drive a running, settled core (ui.h) */
                         int s = ui_script_step(ui, ui->script);
                         if (s >= 0 && s < timeout)
                                 timeout = s;
