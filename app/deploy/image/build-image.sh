@@ -85,6 +85,9 @@ pkgs=(systemd systemd-sysv systemd-boot udev dbus linux-image-amd64 initramfs-to
       e2fsprogs dosfstools kmod
       cups cups-filters cups-ipp-utils printer-driver-gutenprint ipp-usb avahi-daemon
       libnss-mdns fonts-dejavu-core fonts-noto-core cage network-manager rauc
+      # `rauc install` talks D-Bus to the RAUC service, a separate package in
+      # Debian (qemu boot 19: "The name de.pengutronix.rauc was not provided").
+      rauc-service
       openssh-server ca-certificates
       # cage 0.1.4 (bookworm) is built with Xwayland and exits at start
       # ("Cannot find Xwayland binary") without it: qemu boot 5.
