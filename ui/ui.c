@@ -852,6 +852,15 @@ int ui_run(struct ui *ui)
 {
         Uint64 last_frame = SDL_GetTicks64();
         ui->pinch = 1.0f;
+        /* PK_UI_SYNC_BOOT=1: the core is made before the first frame, as
+         * before the boot thread existed (tests/bench/ui.sh's same-run
+         * comparison of the two orders). */
+        if (getenv("PK_UI_SYNC_BOOT")) {
+                SDL_AtomicSet(&ui->boot_state, 1);
+                boot_main(ui);
+                if (!boot_finish(ui))
+                        return ui->exit_code;
+        }
         const char *settle = getenv("PK_UI_SCRIPT_SETTLE_MS");
         ui->script_settle_ms = settle ? (int)strtol(settle, NULL, 10) : UI_SCRIPT_SETTLE_MS;
         if (ui->script_settle_ms < 0 || ui->script_settle_ms > 60000)
