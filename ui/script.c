@@ -30,6 +30,7 @@
  *                             reports one (app_kiosk_camera_arrived; MODEL is the
  *                             rest of the line, e.g. "Directory Browse" at disk:DIR)
  *   camera-left ID            that device is unplugged (app_kiosk_camera_left)
+ *   wait-photos N             until the core lists at least N photos (60 s)
  *   quit
  * A command that cannot complete (unknown id, timeout) ends the run with exit 3.
  * Invariants: at most SCRIPT_MAX_LINES lines of SCRIPT_MAX_LINE bytes; injected
@@ -704,6 +705,15 @@ int ui_script_step(struct ui *ui, struct ui_script *s)
                         if (!model || !*model ||
                             app_kiosk_camera_arrived(ui->kiosk, model, a[1], a[0]) != 0)
                                 return fail(ui, s, "bad camera"), 0;
+                } else if (strcmp(cmd, "wait-photos") == 0) {
+                        float want;
+                        if (!parse_f(a[0], &want) || want < 0 || want > 1e6)
+                                return fail(ui, s, "bad wait-photos"), 0;
+                        if (app_kiosk_photo_count(ui->kiosk) < (int)want) {
+                                if (elapsed > 60000)
+                                        return fail(ui, s, "photos did not arrive in 60 s"), 0;
+                                return 50;
+                        }
                 } else if (strcmp(cmd, "camera-left") == 0) {
                         if (!a[0])
                                 return fail(ui, s, "bad camera-left"), 0;

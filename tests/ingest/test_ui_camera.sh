@@ -29,7 +29,7 @@ wait-screen attract
 tap start
 wait-screen source
 camera test:phone-1 disk:$card Directory Browse
-wait 3000
+wait-photos 2
 screenshot camera-reading
 wait 300
 camera-left test:phone-1
@@ -45,7 +45,7 @@ SCRIPT
 export SDL_VIDEODRIVER=dummy SDL_RENDER_DRIVER=software TMPDIR=$tmp
 export PK_KIOSK_TEST_CAMERA_DELAY_MS=400 PK_KIOSK_NO_USB=1
 log=$tmp/out.txt
-if ! "$bin" --size 1280x720 --script "$tmp/camera.script" --screenshot-dir "$out" >"$log" 2>&1; then
+if ! timeout 100 "$bin" --size 1280x720 --script "$tmp/camera.script" --screenshot-dir "$out" >"$log" 2>&1; then
   cat "$log"; echo "FAIL: printkiosk exited non-zero"; exit 1
 fi
 grep -q "script: photos on the grid" "$log" || { cat "$log"; echo "FAIL: the script did not reach the grid"; exit 1; }
