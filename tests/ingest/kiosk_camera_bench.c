@@ -1,0 +1,65 @@
+/* Driver of the phone figure (not a test): the kiosk core opens a camera
+ * (libgphoto2 model@port) as a customer's source, sandboxed decoding as in
+ * the kiosk, and prints one JSON line: seconds from open to the first photo
+ * on the grid, to 24 photos (or all), to the whole camera downloaded and
+ * listed, and the photo count. Usage: kiosk_camera_bench MODEL PORT SESSIONS_DIR */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/kiosk.h"
+
+static double now_s(void)
+{
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+        if (argc != 4) {
+                fprintf(stderr, "usage: kiosk_camera_bench MODEL PORT SESSIONS_DIR\n");
+                return 2;
+        }
+        struct app_bus *bus = app_bus_new(65536);
+        struct app_kiosk_config cfg = {.session_dir = argv[3], .no_volume_watch = true,
+                                       .no_usb_watch = true, .thumb_size = 256};
+        char err[256] = "";
+        struct app_kiosk *k = bus ? app_kiosk_new(&cfg, bus, err, sizeof(err)) : NULL;
+        if (!k) {
+                fprintf(stderr, "kiosk: %s\n", err);
+                return 2;
+        }
+        app_kiosk_session_start(k);
+        double t0 = now_s(), t_first = -1, t_24 = -1, t_done = -1;
+        if (app_kiosk_open_camera(k, argv[1], argv[2], "bench:1") != 0) {
+                fprintf(stderr, "cannot open the camera\n");
+                return 2;
+        }
+        for (int i = 0; i < 600000 && t_done < 0; i++) { /* 10 min at most */
+                app_bus_wait(bus, 1);
+                struct app_msg m;
+                while (app_bus_pop(bus, &m))
+                        app_msg_done(&m);
+                struct app_kiosk_camera_status st;
+                app_kiosk_camera_status(k, &st);
+                int n = app_kiosk_photo_count(k);
+                double t = now_s() - t0;
+                if (n >= 1 && t_first < 0)
+                        t_first = t;
+                if ((n >= 24 || st.state == APP_KIOSK_CAMERA_DONE) && n > 0 && t_24 < 0)
+                        t_24 = t;
+                if (st.state == APP_KIOSK_CAMERA_DONE && !app_kiosk_walk_running(k))
+                        t_done = t;
+                if (st.state == APP_KIOSK_CAMERA_FAILED)
+                        break;
+        }
+        printf("{\"seconds_to_first\":%.3f,\"seconds_to_24\":%.3f,\"seconds_total\":%.3f,\"photos\":%d}\n",
+               t_first, t_24, t_done, app_kiosk_photo_count(k));
+        app_kiosk_session_end(k);
+        app_kiosk_free(k);
+        app_bus_free(bus);
+        return t_done < 0;
+}
