@@ -15,6 +15,12 @@ mkdir -p "$tmp/loader/entries"
 printf 'title PrintKiosk (a)\nsort-key printkiosk\nversion 1\n' > "$tmp/loader/entries/printkiosk-a.conf"
 [ "$(sh "$boot" get-primary)" = a ] || fail "initial primary"
 [ "$(sh "$boot" get-state a)" = good ] || fail "initial state"
+# RAUC marks the target slot bad before writing it: b has no entry yet on a
+# new image, and that must succeed without creating one.
+sh "$boot" set-state b bad || fail "marking a slot without an entry bad"
+[ "$(sh "$boot" get-state b)" = bad ] || fail "b without an entry is not bad"
+[ -z "$(ls "$tmp/loader/entries" | grep printkiosk-b)" ] || fail "set-state bad created an entry"
+if sh "$boot" set-state b good 2> /dev/null; then fail "a slot without an entry marked good"; fi
 sh "$boot" set-primary b
 [ -e "$tmp/loader/entries/printkiosk-b+3.conf" ] || fail "no counted entry for b"
 grep -q '^version 2$' "$tmp/loader/entries/printkiosk-b+3.conf" || fail "b's version"
