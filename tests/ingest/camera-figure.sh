@@ -26,10 +26,11 @@ for ((i = 0; i < n; i++)); do
 done
 bytes=$(du -sb "$phone" | cut -f1)
 export PK_DECODE_HELPER=${PK_DECODE_HELPER:-$build/app/decode/printkiosk-decode}
-ours_first=(); ours_24=(); ours_total=(); peer=()
+ours_listed=(); ours_first=(); ours_24=(); ours_total=(); peer=()
 for ((r = 0; r < runs; r++)); do
   rm -rf "$tmp/s"; mkdir -p "$tmp/s"
   line=$("$bench" "Directory Browse" "disk:$phone" "$tmp/s")
+  ours_listed+=("$(sed -n 's/.*"seconds_to_listed":\([0-9.]*\).*/\1/p' <<<"$line")")
   ours_first+=("$(sed -n 's/.*"seconds_to_first":\([0-9.]*\).*/\1/p' <<<"$line")")
   ours_24+=("$(sed -n 's/.*"seconds_to_24":\([0-9.]*\).*/\1/p' <<<"$line")")
   ours_total+=("$(sed -n 's/.*"seconds_total":\([0-9.]*\).*/\1/p' <<<"$line")")
@@ -42,11 +43,12 @@ for ((r = 0; r < runs; r++)); do
   peer+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b - a}')")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-mf=$(median "${ours_first[@]}"); m24=$(median "${ours_24[@]}"); mt=$(median "${ours_total[@]}"); mp=$(median "${peer[@]}")
+ml=$(median "${ours_listed[@]}"); mf=$(median "${ours_first[@]}"); m24=$(median "${ours_24[@]}"); mt=$(median "${ours_total[@]}"); mp=$(median "${peer[@]}")
 echo "phone: $n photos, $((bytes / 1000000)) MB, Directory Browse camlib on disk:, $runs runs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| phone, $n photos (medians of $runs) | PrintKiosk | gphoto2 --get-all-files (same run) | ratio |"
 echo "|---|---:|---:|---:|"
+echo "| of which: camera opened and listed, s | $ml | | |"
 echo "| first photo on the grid, s | $mf | $mp (all files) | $(awk -v a="$mf" -v b="$mp" 'BEGIN{printf "%.2fx", a/b}') |"
 echo "| 24 photos on the grid, s | $m24 | | $(awk -v a="$m24" -v b="$mp" 'BEGIN{printf "%.2fx", a/b}') |"
 echo "| whole phone downloaded + probed, s | $mt | $mp | $(awk -v a="$mt" -v b="$mp" 'BEGIN{printf "%.2fx", a/b}') |"
