@@ -169,7 +169,24 @@ void ui_screen_tech(struct ui *ui)
          * paper chosen by cycling through the list app/staffdesk made: every
          * CUPS queue, the desk's first, each with its papers), then export */
         float y2 = c.y + c.h - bh, y1 = y2 - g - bh;
-        float w3 = (c.w - 2 * g) / 3, w4 = (c.w - 3 * g) / 4;
+        float w3 = (c.w - 2 * g) / 3, w4 = (c.w - 3 * g) / 4, w2 = (c.w - g) / 2;
+        /* landscape: test print | paper | printer, then export | stick |
+         * refresh | back; portrait (narrow): four rows, one or two a row */
+        struct ui_rect r_test = {c.x, y1, w3, bh}, r_paper = {c.x + w3 + g, y1, w3, bh},
+                       r_printer = {c.x + 2 * (w3 + g), y1, w3, bh}, r_export = {c.x, y2, w4, bh},
+                       r_target = {c.x + w4 + g, y2, w4, bh}, r_refresh = {c.x + 2 * (w4 + g), y2, w4, bh},
+                       r_back = {c.x + 3 * (w4 + g), y2, w4, bh};
+        if (!ui->landscape) {
+                float ya = y2 - 3 * (bh + g);
+                r_test = (struct ui_rect){c.x, ya, c.w, bh};
+                r_paper = (struct ui_rect){c.x, ya + bh + g, w2, bh};
+                r_printer = (struct ui_rect){c.x + w2 + g, ya + bh + g, w2, bh};
+                r_export = (struct ui_rect){c.x, ya + 2 * (bh + g), w2, bh};
+                r_target = (struct ui_rect){c.x + w2 + g, ya + 2 * (bh + g), w2, bh};
+                r_refresh = (struct ui_rect){c.x, y2, w2, bh};
+                r_back = (struct ui_rect){c.x + w2 + g, y2, w2, bh};
+                y1 = ya; /* the banner and page sit above the first row */
+        }
         struct app_staffdesk_printer pr[APP_DESK_MAX_PRINTERS];
         int np = app_staffdesk_printers(ui->desk, pr, APP_DESK_MAX_PRINTERS);
         if (np > APP_DESK_MAX_PRINTERS)
@@ -185,13 +202,12 @@ void ui_screen_tech(struct ui *ui)
                 snprintf(label, sizeof(label), _("Test print: %s on %s"), _(paper), tp->queue);
         else
                 snprintf(label, sizeof(label), "%s", _("Test print (colour target)"));
-        if (ui_button_enabled(ui, "tech-test", label, (struct ui_rect){c.x, y1, w3, bh}, true, idle))
+        if (ui_button_enabled(ui, "tech-test", label, r_test, true, idle))
                 ui_desk_sent(ui, app_staffdesk_test_print(ui->desk, tp ? tp->queue : NULL, paper));
-        if (ui_button_enabled(ui, "tech-paper", _("Other paper"), (struct ui_rect){c.x + w3 + g, y1, w3, bh},
+        if (ui_button_enabled(ui, "tech-paper", _("Other paper"), r_paper,
                               false, tp && tp->n_papers > 1))
                 ui->dv.tp_paper = (ui->dv.tp_paper + 1) % tp->n_papers;
-        if (ui_button_enabled(ui, "tech-printer", _("Other printer"),
-                              (struct ui_rect){c.x + 2 * (w3 + g), y1, w3, bh}, false, np > 1)) {
+        if (ui_button_enabled(ui, "tech-printer", _("Other printer"), r_printer, false, np > 1)) {
                 ui->dv.tp_printer = (ui->dv.tp_printer + 1) % np;
                 ui->dv.tp_paper = 0;
         }
@@ -201,16 +217,16 @@ void ui_screen_tech(struct ui *ui)
                 snprintf(label, sizeof(label), _("Export logs to %s"), t.targets[ui->dv.export_target]);
         else
                 snprintf(label, sizeof(label), "%s", _("No USB stick found"));
-        if (ui_button_enabled(ui, "tech-export", label, (struct ui_rect){c.x, y2, w4, bh}, true,
+        if (ui_button_enabled(ui, "tech-export", label, r_export, true,
                               idle && t.n_targets > 0))
                 ui_desk_sent(ui, app_staffdesk_export_logs(ui->desk, ui->dv.export_target));
-        if (ui_button_enabled(ui, "tech-target", _("Other USB stick"), (struct ui_rect){c.x + w4 + g, y2, w4, bh},
+        if (ui_button_enabled(ui, "tech-target", _("Other USB stick"), r_target,
                               false, t.n_targets > 1))
                 ui->dv.export_target = (ui->dv.export_target + 1) % (t.n_targets > 0 ? t.n_targets : 1);
-        if (ui_button_enabled(ui, "tech-refresh", _("Refresh"), (struct ui_rect){c.x + 2 * (w4 + g), y2, w4, bh},
+        if (ui_button_enabled(ui, "tech-refresh", _("Refresh"), r_refresh,
                               false, idle))
                 ui_desk_sent(ui, app_staffdesk_tech_refresh(ui->desk));
-        if (ui_button(ui, "tech-back", _("Back"), (struct ui_rect){c.x + 3 * (w4 + g), y2, w4, bh}, false)) {
+        if (ui_button(ui, "tech-back", _("Back"), r_back, false)) {
                 ui->dv.scroll = (struct ui_scroll){0};
                 ui_go(ui, UI_SCREEN_DESK);
                 return;
