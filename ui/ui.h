@@ -314,6 +314,7 @@ void ui_draw_qr(struct ui *ui, const char *text, struct ui_rect r);
  * start and misses the core's publish hold, so the grid fills in batches and
  * the screenshots differ (seen in ui_screens_golden). */
 #define UI_SCRIPT_SETTLE_MS 1500
+#define UI_BUS_BUDGET_MS 8.0 /* bus messages handled per loop turn, in ms (ui.c drain_bus) */
 struct ui_texcache *ui_texcache_new(size_t max_bytes);
 struct ui_texcache *ui_texcache_free(struct ui_texcache *c);
 /* Take a THUMB_READY message's pixels (ownership moves into the cache queue). */
