@@ -143,6 +143,11 @@ if mountpoint -q /run/pkupdate; then
                 echo "PK-UPDATE-FAILED"
         fi
 fi
+# Boot assessment: systemd-bless-boot renames the counted entry (+N) of a
+# healthy slot to a plain one once boot-complete.target is reached.
+i=0
+while [ $i -lt 120 ] && ! systemctl is-active -q boot-complete.target; do sleep 1; i=$((i + 1)); done
+echo "PK-ENTRIES boot_complete=$(systemctl is-active boot-complete.target) $(ls /boot/efi/loader/entries 2>/dev/null | tr '\n' ' ')"
 echo "PK-SELFTEST-DONE restarts=$(show printkiosk.service NRestarts)"
 SELF
         chmod +x /usr/lib/printkiosk/printkiosk-selftest
