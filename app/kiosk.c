@@ -2006,7 +2006,12 @@ void app_kiosk_tick(struct app_kiosk *k)
                 m.u.session.seconds_left = left;
                 (void)app_bus_post(k->bus, &m);
         } else if (was && st == APP_SESSION_IDLE) {
-                wipe(k);
+                /* No wipe here: stopping the ingest session joins its threads
+                 * (a decode in flight) and deletes the session folder, which
+                 * must not stall the caller's frame. The receiver of the
+                 * message ends the session (app_kiosk_session_end, which
+                 * wipes), off its UI thread as ui/ui.c does; the next
+                 * app_kiosk_session_start wipes first in any case. */
                 struct app_msg m = {.type = APP_MSG_SESSION_TIMEOUT};
                 (void)app_bus_post(k->bus, &m);
         }

@@ -132,7 +132,10 @@ void app_kiosk_session_end(struct app_kiosk *k);
 /* The customer did something: resets the inactivity clock. */
 void app_kiosk_activity(struct app_kiosk *k);
 /* Call a few times a second: posts APP_MSG_SESSION_WARNING once per second of
- * the countdown and APP_MSG_SESSION_TIMEOUT (after wiping) at the end. */
+ * the countdown and APP_MSG_SESSION_TIMEOUT at the end. It does not wipe
+ * (that may take a while): whoever receives APP_MSG_SESSION_TIMEOUT must call
+ * app_kiosk_session_end (from any thread, not concurrently with other
+ * app_kiosk_* calls of the UI). */
 void app_kiosk_tick(struct app_kiosk *k);
 bool app_kiosk_session_active(struct app_kiosk *k);
 

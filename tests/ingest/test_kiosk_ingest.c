@@ -48,6 +48,9 @@ static void copy_demo(int demo, const char *to)
         free(from);
 }
 
+/* 0: the kiosk's default inactivity timeout; the timeout test shortens it. */
+static int64_t fx_session_timeout_ms;
+
 static struct fx *fx_new(const char *helper)
 {
         struct fx *f = calloc(1, sizeof(*f));
@@ -72,7 +75,9 @@ static struct fx *fx_new(const char *helper)
                                        .thumb_size = 128,
                                        .session_dir = f->sessions,
                                        .decode_helper = helper,
-                                       .no_volume_watch = true};
+                                       .no_volume_watch = true,
+                                       .session_timeout_ms = fx_session_timeout_ms,
+                                       .session_warning_ms = fx_session_timeout_ms / 2};
         char err[256] = "";
         f->k = app_kiosk_new(&cfg, f->bus, err, sizeof(err));
         if (!f->k)
@@ -339,6 +344,43 @@ static void kiosk_select_copies_into_session_spool_and_session_end_wipes_it(void
         free(sess);
 }
 
+/* Inactivity: the countdown warning, then APP_MSG_SESSION_TIMEOUT; app_kiosk_tick
+ * itself does not wipe (it runs on the UI thread), the receiver ends the
+ * session, and then nothing of the customer's is left on disk. */
+static void kiosk_inactivity_timeout_warns_then_the_receiver_ends_and_wipes_the_session(void **state)
+{
+        (void)state;
+        fx_session_timeout_ms = 1500;
+        struct fx *f = fx_new(NULL);
+        fx_session_timeout_ms = 0;
+        assert_int_equal(open_and_walk(f), N_PHOTOS);
+        assert_int_equal(app_kiosk_set_quantity(f->k, 0, 1), 0);
+        assert_true(wait_photo(f, 0, is_copied));
+        char *sess = session_folder(f);
+        assert_non_null(sess);
+        bool warned = false, timed_out = false;
+        for (int n = 0; n < 400 && !timed_out; n++) {
+                app_kiosk_tick(f->k);
+                app_bus_wait(f->bus, 25);
+                struct app_msg m = {0};
+                while (app_bus_pop(f->bus, &m)) {
+                        warned |= m.type == APP_MSG_SESSION_WARNING;
+                        timed_out |= m.type == APP_MSG_SESSION_TIMEOUT;
+                        app_msg_done(&m);
+                }
+        }
+        assert_true(warned);
+        assert_true(timed_out);
+        assert_false(app_kiosk_session_active(f->k));
+        app_kiosk_session_end(f->k); /* what ui/ui.c does, off its UI thread */
+        struct stat st;
+        assert_int_equal(stat(sess, &st), -1);
+        assert_int_equal(count_entries(f->sessions, ""), 0);
+        assert_int_equal(app_kiosk_photo_count(f->k), 0);
+        free(sess);
+        fx_free(f);
+}
+
 /* A bind mount of `src` at `mp` is a "stick": same device each time, so the
  * same volume id (drivers/volume: dev:major:minor:<mount point name>). */
 static bool plug(const char *src, const char *mp)
@@ -430,6 +472,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(kiosk_select_copies_into_session_spool_and_session_end_wipes_it,
                                                 setup, teardown),
                 cmocka_unit_test(kiosk_pulled_out_stick_waits_and_the_same_stick_resumes),
+                cmocka_unit_test(kiosk_inactivity_timeout_warns_then_the_receiver_ends_and_wipes_the_session),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
