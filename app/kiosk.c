@@ -122,6 +122,7 @@ struct app_kiosk {
         char *session_dir;
         char *sessions_dir;         /* parent of the session folders */
         uint64_t source_serial;
+        uint64_t photos_epoch;      /* app_kiosk_photos_epoch: bumped when the list is emptied */
         bool walk_running;
         int64_t walk_started_ms, published_ms;
         int *pos;                   /* ingest id -> photo index, -1 not on the grid yet */
@@ -333,6 +334,7 @@ static int load_prices(struct app_kiosk *k, const struct app_kiosk_config *cfg, 
 
 static void photos_clear_locked(struct app_kiosk *k)
 {
+        k->photos_epoch++; /* every index handed out so far now means nothing */
         free(k->photos);
         k->photos = NULL;
         k->n_photos = k->cap_photos = 0;
@@ -850,6 +852,14 @@ int app_kiosk_open_synthetic(struct app_kiosk *k, int count)
         pthread_mutex_unlock(&k->state_lock);
         post_walk(k, APP_MSG_WALK_DONE, n, 0);
         return r;
+}
+
+uint64_t app_kiosk_photos_epoch(struct app_kiosk *k)
+{
+        pthread_mutex_lock(&k->state_lock);
+        uint64_t e = k->photos_epoch;
+        pthread_mutex_unlock(&k->state_lock);
+        return e;
 }
 
 int app_kiosk_photo_count(struct app_kiosk *k)
@@ -2050,7 +2060,7 @@ struct app_kiosk *app_kiosk_new(const struct app_kiosk_config *cfg, struct app_b
         k->bus = bus;
         k->cfg = *cfg;
         if (k->cfg.thumb_size <= 0)
-                k->cfg.thumb_size = 256;
+                k->cfg.thumb_size = APP_KIOSK_THUMB_SIZE;
         if (k->cfg.thumb_size < 16)
                 k->cfg.thumb_size = 16;
         if (k->cfg.thumb_size > 1024)

@@ -86,6 +86,12 @@ enum app_kiosk_stage {
         APP_KIOSK_STAGE_PRINT = 2,   /* items whose CUPS job completed / items */
         APP_KIOSK_STAGE_DONE = 3,    /* every item printed */
 };
+/* Grid thumbnails, longest side: the grid draws square cells of 320 dp
+ * (~370 px at 1080p, wider in portrait) cropped to cover, so a 3:2 photo's
+ * short side must be near that; 256 was upscaled 2.2x and looked soft. 448
+ * keeps JPEG shrink-on-load (and the progressive DC path) at 1/8 for photos
+ * from 3584 px wide, i.e. every 12 MP+ camera. */
+#define APP_KIOSK_THUMB_SIZE 448
 #define APP_KIOSK_LOW_RES_DPI 150   /* below this the print looks soft: badge + warning */
 
 struct app_kiosk_config {
@@ -98,7 +104,7 @@ struct app_kiosk_config {
         const char *staff_pin_path; /* Argon2id hash file (app/staff_pin.h); NULL: no staff PIN */
         int64_t session_timeout_ms; /* 0: 120 s */
         int64_t session_warning_ms; /* 0: 20 s */
-        int thumb_size;             /* longest side, 0: 256 */
+        int thumb_size;             /* longest side, 0: APP_KIOSK_THUMB_SIZE */
         const char *session_dir;    /* parent of the per-source session folders
                                        (thumbnails + spool, wiped at session end);
                                        NULL: <data_dir>/sessions, else
@@ -247,6 +253,10 @@ struct app_kiosk_photo {
                                  to continue" */
 };
 int app_kiosk_photo_count(struct app_kiosk *k);
+/* Changes whenever the photo list is emptied (start over, a new source): a
+ * screen holding indices, textures or a layout from an older epoch must drop
+ * them, since index i may now be another photo. */
+uint64_t app_kiosk_photos_epoch(struct app_kiosk *k);
 bool app_kiosk_walk_running(struct app_kiosk *k);
 int app_kiosk_photo_get(struct app_kiosk *k, int index, struct app_kiosk_photo *ret);
 

@@ -62,6 +62,17 @@ static void add_row(int first, int count, const char *date, float h)
 
 static void model_update(struct ui *ui, int cols)
 {
+        /* The core replaced its photo list underneath us (a source opened or
+         * ended without this screen's start over): our rows, textures and
+         * outstanding requests are of other photos. Seen in the escape storm. */
+        static uint64_t model_epoch;
+        uint64_t epoch = app_kiosk_photos_epoch(ui->kiosk);
+        if (epoch != model_epoch) {
+                model_epoch = epoch;
+                ui_grid_reset();
+                ui_texcache_clear(ui->tex);
+                ui->thumbs_outstanding = 0;
+        }
         if (cols != model_cols)
                 ui_grid_reset();
         model_cols = cols;

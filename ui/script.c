@@ -573,8 +573,18 @@ int ui_script_step(struct ui *ui, struct ui_script *s)
                                 return (int)((Uint64)ms - elapsed);
                 } else if (strcmp(cmd, "wait-idle") == 0) {
                         if (ui_script_busy(ui)) {
-                                if (elapsed > 30000)
-                                        return fail(ui, s, "still busy after 30 s"), 0;
+                                if (elapsed > 30000) {
+                                        /* Say what is still busy: a stuck wait is a bug to find. */
+                                        char why[200];
+                                        snprintf(why, sizeof(why),
+                                                 "still busy after 30 s (walk %d, thumbs %d, uploads %d/%d, "
+                                                 "animating %d, dirty %d, pin %d, previews %d, order %d)",
+                                                 app_kiosk_walk_running(ui->kiosk), ui->thumbs_outstanding,
+                                                 (int)ui_texcache_queued(ui->tex), (int)ui_texcache_queued(ui->ptex),
+                                                 ui->animating, ui->dirty, ui->pin_checking,
+                                                 ui->previews_outstanding, ui->order_pending);
+                                        return fail(ui, s, why), 0;
+                                }
                                 return -1;
                         }
                 } else if (strcmp(cmd, "wait-screen") == 0) {

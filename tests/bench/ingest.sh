@@ -82,9 +82,15 @@ def fresh(name):
     os.makedirs(d)
     return d
 
+# The peer makes thumbnails of the kiosk's own size (its grid default,
+# APP_KIOSK_THUMB_SIZE, which the kiosk reports).
+SIZE = ['448']
+
 def kiosk(volume, *flags):
     out = subprocess.run([ctl, volume] + list(flags), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=True).stdout
-    return json.loads(out)
+    r = json.loads(out)
+    SIZE[0] = str(r.get('thumb_size', SIZE[0]))
+    return r
 
 def ours_first24(*flags):
     r = kiosk(vol, *flags)
@@ -96,7 +102,7 @@ def peer_first24():
     t = time.monotonic()
     found = subprocess.run(['find', vol, '-type', 'f'], stdout=subprocess.PIPE, check=True).stdout.split(b'\n')
     first = [f for f in found if f.endswith(b'.JPG')][:24]
-    subprocess.run(['vipsthumbnail', '-s', '256', '-o', os.path.join(out, '%s.jpg')] + first, check=True)
+    subprocess.run(['vipsthumbnail', '-s', SIZE[0], '-o', os.path.join(out, '%s.jpg')] + first, check=True)
     return time.monotonic() - t
 
 def timed(cmd_list, rss_file=None):
@@ -125,13 +131,13 @@ def ours_full(*flags):
 
 def vt1(rss=None):
     out = fresh('f-vt1')
-    return timed([['vipsthumbnail', '-s', '256', '-o', os.path.join(out, '%s.jpg')] + full_files], rss)
+    return timed([['vipsthumbnail', '-s', SIZE[0], '-o', os.path.join(out, '%s.jpg')] + full_files], rss)
 
 def vt2(rss=None):
     out = fresh('f-vt2')
     o = os.path.join(out, '%s.jpg')
-    return timed([['vipsthumbnail', '-s', '256', '-o', o] + full_files[:half],
-                  ['vipsthumbnail', '-s', '256', '-o', o] + full_files[half:]], rss)
+    return timed([['vipsthumbnail', '-s', SIZE[0], '-o', o] + full_files[:half],
+                  ['vipsthumbnail', '-s', SIZE[0], '-o', o] + full_files[half:]], rss)
 
 # Page cache warm-up and one unmeasured run of each (that run gives peak RSS).
 subprocess.run(['cat'] + glob.glob(os.path.join(vol, 'DCIM', '*', '*')), stdout=subprocess.DEVNULL)

@@ -296,9 +296,10 @@ int main(int argc, char **argv)
         printf("{\"photos\":%d,\"seconds_to_grid\":%.3f,\"seconds_to_first_24\":%.3f,"
                "\"seconds_walk\":%.3f,\"seconds_all\":%.3f,\"failed\":%d,\"sandbox\":%s,"
                "\"rss_kiosk_mb\":%.1f,\"rss_helpers_mb\":%.1f,\"helpers\":%d,"
-               "\"rss_sampled_mb\":%.1f,\"rss_samples\":%ld}\n",
+               "\"rss_sampled_mb\":%.1f,\"rss_samples\":%ld,\"thumb_size\":%d}\n",
                n_photos, t_grid, t_first24, t_walk, t_all, failed, in_process ? "false" : "true",
-               self / 1024.0, helpers / 1024.0, n_helpers, smp.max_kb / 1024.0, smp.samples);
+               self / 1024.0, helpers / 1024.0, n_helpers, smp.max_kb / 1024.0, smp.samples,
+               APP_KIOSK_THUMB_SIZE);
         fflush(stdout);
         app_kiosk_session_end(k);
         app_kiosk_free(k);
