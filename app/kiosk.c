@@ -15,9 +15,9 @@
  *    thumbnail just made, a worker for one read back from the session folder).
  *  - Customer files are decoded only in app/decode_pool's helpers (unless
  *    cfg.decode_in_process): ingest's probes and thumbnails, the preview's
- *    probe. In this process: our own thumbnail JPEGs, and the soft proof /
- *    print masters of the spool copy (image/proof and app/orders have no
- *    sandboxed form yet).
+ *    probe. In this process: our own thumbnail JPEGs, and the soft proof of
+ *    the spool copy (image/proof has no sandboxed form yet; print masters are
+ *    rendered in app/render_sandbox's helper).
  *  - A session folder (thumbnails + spool) is wiped when its source is
  *    replaced or the session ends, unless an order or preview still reads
  *    its spool (hold_session): then the last release_session wipes it.
