@@ -12,6 +12,7 @@
  *   the helper never needs one of our paths.
  */
 #include "app/decode_pool.h"
+#include "app/sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,10 +41,6 @@ extern char **environ;
 #if __has_feature(address_sanitizer)
 #define PK_ASAN 1
 #endif
-#endif
-
-#ifndef PK_LIBEXECDIR
-#define PK_LIBEXECDIR "/usr/libexec/printkiosk"
 #endif
 
 struct helper {
@@ -98,41 +95,6 @@ bool app_decode_error_is_photo(int err)
         return err < 0;
 }
 
-static int find_helper(const char *want, char *out, size_t outlen)
-{
-        if (want && *want) {
-                snprintf(out, outlen, "%s", want);
-                return access(out, X_OK) == 0 ? 0 : -1;
-        }
-        const char *env = getenv("PK_DECODE_HELPER");
-        if (env && *env) {
-                snprintf(out, outlen, "%s", env);
-                return access(out, X_OK) == 0 ? 0 : -1;
-        }
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n > 0) {
-                self[n] = 0;
-                char *slash = strrchr(self, '/');
-                if (slash) {
-                        *slash = 0;
-                        /* Installed next to us, or in the build tree's app/decode/. */
-                        const char *cands[] = {"%s/printkiosk-decode", "%s/decode/printkiosk-decode",
-                                               "%s/../app/decode/printkiosk-decode",
-                                               "%s/../../app/decode/printkiosk-decode"};
-                        for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-                                snprintf(out, outlen, cands[i], self);
-#pragma GCC diagnostic pop
-                                if (access(out, X_OK) == 0)
-                                        return 0;
-                        }
-                }
-        }
-        snprintf(out, outlen, "%s/printkiosk-decode", PK_LIBEXECDIR);
-        return access(out, X_OK) == 0 ? 0 : -1;
-}
 
 int app_decode_pool_new(const struct app_decode_config *cfg, struct app_decode_pool **ret,
                         struct img_errbuf *err)
@@ -156,7 +118,8 @@ int app_decode_pool_new(const struct app_decode_config *cfg, struct app_decode_p
                 p->helpers[i].sock = -1;
                 p->helpers[i].shm = -1;
         }
-        if (find_helper(cfg->helper_path, p->helper_path, sizeof(p->helper_path)) != 0) {
+        if (app_sandbox_find_helper(cfg->helper_path, "PK_DECODE_HELPER", "printkiosk-decode", "decode",
+                                    p->helper_path, sizeof(p->helper_path)) != 0) {
                 img_fail(err, APP_DECODE_E_SPAWN, "decode helper not found (tried %s)", p->helper_path);
                 app_decode_pool_free(p);
                 return APP_DECODE_E_SPAWN;

@@ -15,6 +15,7 @@
  *   size and hash are read here.
  */
 #include "app/render_sandbox.h"
+#include "app/sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,10 +46,6 @@ extern char **environ;
 #endif
 #endif
 
-#ifndef PK_LIBEXECDIR
-#define PK_LIBEXECDIR "/usr/libexec/printkiosk"
-#endif
-
 #define STDERR_KEEP 4096 /* enough to see an allocator's last words */
 
 uint64_t app_render_mem_for(const struct img_render_spec *s)
@@ -63,39 +60,6 @@ uint64_t app_render_mem_for(const struct img_render_spec *s)
         return m > APP_RENDER_MEM_MAX ? APP_RENDER_MEM_MAX : m;
 }
 
-static int find_helper(const char *want, char *out, size_t outlen)
-{
-        if (want && *want) {
-                snprintf(out, outlen, "%s", want);
-                return access(out, X_OK) == 0 ? 0 : -1;
-        }
-        const char *env = getenv("PK_RENDER_HELPER");
-        if (env && *env) {
-                snprintf(out, outlen, "%s", env);
-                return access(out, X_OK) == 0 ? 0 : -1;
-        }
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n > 0) {
-                self[n] = 0;
-                char *slash = strrchr(self, '/');
-                if (slash) {
-                        *slash = 0;
-                        /* Installed next to us, or in the build tree's app/render/. */
-                        static const char *const cands[] = {
-                                "/printkiosk-render", "/render/printkiosk-render",
-                                "/../app/render/printkiosk-render",
-                                "/../../app/render/printkiosk-render"};
-                        for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]); i++) {
-                                snprintf(out, outlen, "%s%s", self, cands[i]);
-                                if (access(out, X_OK) == 0)
-                                        return 0;
-                        }
-                }
-        }
-        snprintf(out, outlen, "%s/printkiosk-render", PK_LIBEXECDIR);
-        return access(out, X_OK) == 0 ? 0 : -1;
-}
 
 static int64_t now_ms(void)
 {
@@ -559,7 +523,8 @@ int app_render_master_sandboxed_opts(const struct img_render_spec *spec, const c
                 return img_fail(err, IMG_E_INVALID, "render options out of range");
         uint64_t mem = o.mem_bytes ? o.mem_bytes : app_render_mem_for(spec);
         char helper[PATH_MAX];
-        if (find_helper(o.helper_path, helper, sizeof(helper)) != 0)
+        if (app_sandbox_find_helper(o.helper_path, "PK_RENDER_HELPER", "printkiosk-render", "render", helper,
+                                    sizeof(helper)) != 0)
                 return img_fail(err, IMG_E_INTERNAL, "render helper not found (tried %s)", helper);
         json_t *rec = app_record_from_spec(spec, NULL);
         char *text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;

@@ -8,7 +8,12 @@
  * as the running kernel's ABI knows it. */
 #include "app/sandbox.h"
 
+#include "image/image.h"
+
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
 #include <sched.h>
@@ -196,4 +201,60 @@ int app_sandbox_seccomp(const int *extra, size_t n_extra, bool off)
                 rc = seccomp_load(ctx);
         seccomp_release(ctx);
         return rc == 0 ? 0 : -1;
+}
+
+int app_sandbox_read_limits(const char *env_name, struct img_limits *ret)
+{
+        const char *s = getenv(env_name);
+        if (!s)
+                return -1;
+        unsigned long long v[4];
+        for (int i = 0; i < 4; i++) {
+                char *end = NULL;
+                errno = 0;
+                v[i] = strtoull(s, &end, 10);
+                if (errno || end == s || (i < 3 && *end != ',') || (i == 3 && *end))
+                        return -1;
+                s = end + 1;
+        }
+        if (!v[0] || !v[1] || v[1] > UINT32_MAX || !v[2] || !v[3] || v[3] > UINT32_MAX)
+                return -1;
+        ret->max_pixels = v[0];
+        ret->max_side = (uint32_t)v[1];
+        ret->max_file_bytes = v[2];
+        ret->max_icc_bytes = (uint32_t)v[3];
+        return 0;
+}
+
+#ifndef PK_LIBEXECDIR
+#define PK_LIBEXECDIR "/usr/libexec/printkiosk"
+#endif
+
+int app_sandbox_find_helper(const char *want, const char *env_name, const char *name,
+                            const char *subdir, char *out, size_t outlen)
+{
+        const char *env = getenv(env_name);
+        if ((want && *want) || (env && *env)) {
+                snprintf(out, outlen, "%s", want && *want ? want : env);
+                return access(out, X_OK) == 0 ? 0 : -1;
+        }
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        char *slash = NULL;
+        if (n > 0) {
+                self[n] = 0;
+                slash = strrchr(self, '/');
+        }
+        if (slash) {
+                *slash = 0;
+                /* Installed next to us, or in the build tree's app/<subdir>/. */
+                const char *const pre[] = {"", "/", "/../app/", "/../../app/"};
+                for (size_t i = 0; i < sizeof(pre) / sizeof(pre[0]); i++) {
+                        snprintf(out, outlen, "%s%s%s/%s", self, pre[i], i ? subdir : "", name);
+                        if (access(out, X_OK) == 0)
+                                return 0;
+                }
+        }
+        snprintf(out, outlen, "%s/%s", PK_LIBEXECDIR, name);
+        return access(out, X_OK) == 0 ? 0 : -1;
 }

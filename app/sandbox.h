@@ -51,3 +51,17 @@ int app_sandbox_landlock(const char *const *read_files, size_t n_files, bool off
  * further syscall numbers (SCMP_SYS) a helper needs. Sets
  * PR_SET_NO_NEW_PRIVS. 0, or -1 on failure; `off` loads nothing. */
 int app_sandbox_seccomp(const int *extra, size_t n_extra, bool off);
+
+struct img_limits;
+
+/* The kiosk's image limits handed to a helper in environment variable
+ * `env_name` as "pixels,side,bytes,icc". 0, or -1 when absent or malformed
+ * (the helper then keeps image/'s defaults). */
+int app_sandbox_read_limits(const char *env_name, struct img_limits *ret);
+
+/* The helper program `name` (e.g. "printkiosk-decode") into out: `want` when
+ * set, else $env_name, else next to this executable, in its <subdir>/, in the
+ * build tree's app/<subdir>/, else PK_LIBEXECDIR. 0 when the chosen path is
+ * executable, else -1. */
+int app_sandbox_find_helper(const char *want, const char *env_name, const char *name,
+                            const char *subdir, char *out, size_t outlen);

@@ -68,31 +68,6 @@ static uint64_t env_u64(const char *name, uint64_t def, uint64_t lo, uint64_t hi
         return v;
 }
 
-/* The kiosk's limits ("pixels,side,bytes,icc"); the defaults when absent or
- * malformed. The pool checks answers against the same values. */
-static int read_limits(struct img_limits *ret)
-{
-        const char *s = getenv("PK_DECODE_LIMITS");
-        if (!s)
-                return -1;
-        unsigned long long v[4];
-        for (int i = 0; i < 4; i++) {
-                char *end = NULL;
-                errno = 0;
-                v[i] = strtoull(s, &end, 10);
-                if (errno || end == s || (i < 3 && *end != ',') || (i == 3 && *end))
-                        return -1;
-                s = end + 1;
-        }
-        if (!v[0] || !v[1] || v[1] > UINT32_MAX || !v[2] || !v[3] || v[3] > UINT32_MAX)
-                return -1;
-        ret->max_pixels = v[0];
-        ret->max_side = (uint32_t)v[1];
-        ret->max_file_bytes = v[2];
-        ret->max_icc_bytes = (uint32_t)v[3];
-        return 0;
-}
-
 static int cpu_budget;
 
 /* Soft CPU limit = CPU used so far + budget, so the limit is per request
@@ -298,7 +273,7 @@ int main(int argc, char **argv)
         if (shm == MAP_FAILED)
                 _exit(3);
         struct img_limits lim;
-        if (img_init(argv[0], read_limits(&lim) == 0 ? &lim : NULL) != 0)
+        if (img_init(argv[0], app_sandbox_read_limits("PK_DECODE_LIMITS", &lim) == 0 ? &lim : NULL) != 0)
                 _exit(4);
         if (limits() != 0 || landlock() != 0 || sandbox() != 0)
                 _exit(5); /* never decode without the sandbox */

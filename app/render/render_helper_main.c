@@ -71,31 +71,6 @@ static bool env_is(const char *name, const char *want)
         return s && strcmp(s, want) == 0;
 }
 
-/* The kiosk's image limits ("pixels,side,bytes,icc"), as the decode helper
- * gets them, so img_render_check agrees on both sides. */
-static int read_limits(struct img_limits *ret)
-{
-        const char *s = getenv("PK_RENDER_LIMITS");
-        if (!s)
-                return -1;
-        unsigned long long v[4];
-        for (int i = 0; i < 4; i++) {
-                char *end = NULL;
-                errno = 0;
-                v[i] = strtoull(s, &end, 10);
-                if (errno || end == s || (i < 3 && *end != ',') || (i == 3 && *end))
-                        return -1;
-                s = end + 1;
-        }
-        if (!v[0] || !v[1] || v[1] > UINT32_MAX || !v[2] || !v[3] || v[3] > UINT32_MAX)
-                return -1;
-        ret->max_pixels = v[0];
-        ret->max_side = (uint32_t)v[1];
-        ret->max_file_bytes = v[2];
-        ret->max_icc_bytes = (uint32_t)v[3];
-        return 0;
-}
-
 /* Whole record from fd 3, bounded. Returns its length or -1. */
 static ssize_t read_record(char *buf, size_t cap)
 {
@@ -238,7 +213,7 @@ int main(int argc, char **argv)
                 _exit(3);
         close(APP_RENDER_FD_RECORD);
         struct img_limits lim;
-        if (img_init(argv[0], read_limits(&lim) == 0 ? &lim : NULL) != 0)
+        if (img_init(argv[0], app_sandbox_read_limits("PK_RENDER_LIMITS", &lim) == 0 ? &lim : NULL) != 0)
                 _exit(4);
         static struct img_render_spec spec;
         struct img_errbuf err = {{0}};
