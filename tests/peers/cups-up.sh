@@ -207,15 +207,15 @@ done
 echo "PK_CUPSD_PID=$cupsd_pid" >> "$dir/pids"
 export CUPS_SERVER="127.0.0.1:$cups_port"
 
-# lpadmin -m everywhere asks the printer for its attributes: run them together.
-lp_pids=""
+# One queue at a time. `lpadmin -m everywhere` makes cupsd build the PPD on a
+# background thread, and CUPS 2.4.2 corrupts its heap when several of those
+# threads overlap: a fresh CI machine saw cupsd die of "double free or
+# corruption" and SIGSEGV with five queues added at once. pk-add-printer
+# returns only once the queue's PPD is served, so the threads never overlap.
 for q in $queues; do
         # the kiosk's own queue setup (copies fix included), as a technician runs it
-        bash "$here/../../app/deploy/pk-add-printer" "$q" "ipp://localhost:${port_of[$q]}/ipp/print" >/dev/null &
-        lp_pids="$lp_pids $!"
-done
-for p in $lp_pids; do
-        wait "$p" || { echo "cups-up: lpadmin failed" >&2; exit 1; }
+        bash "$here/../../app/deploy/pk-add-printer" "$q" "ipp://localhost:${port_of[$q]}/ipp/print" >/dev/null ||
+                { echo "cups-up: lpadmin failed" >&2; exit 1; }
 done
 for q in $queues; do
         wait_for 100 sh -c "lpstat -p $q | grep -q 'is idle'" ||
