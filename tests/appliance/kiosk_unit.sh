@@ -10,6 +10,8 @@
 #    "activating");
 #  - TimeoutAbortSec= at most WatchdogSec: the SIGABRT a watchdog timeout sends
 #    does not act on a SIGSTOPped process, and the default wait for SIGKILL is 90 s.
+# And the image around it: no core dumps of the kiosk units (customer data),
+# no way off the kiosk from a keyboard (VT switch, getty, Ctrl+Alt+Del, SysRq).
 set -euo pipefail
 src=${PK_SOURCE_DIR:?}
 unit=$src/app/deploy/printkiosk.service
@@ -39,5 +41,21 @@ custom=$src/app/deploy/image/customize.sh
 if grep -q '^ExecStart=/.*cage' "$custom"; then
         grep -q 'env -u WATCHDOG_PID /usr/bin/printkiosk' "$custom" && ok || bad "customize.sh's test wrapper keeps WATCHDOG_PID"
 fi
+# No core dumps of processes that hold customers' photos and personal data.
+for u in printkiosk.service printkiosk-sync.service printkiosk-retention.service; do
+        [ "$(sed -n 's/^LimitCORE=//p' "$src/app/deploy/$u" | tail -n 1)" = 0 ] && ok || bad "$u: LimitCORE is not 0"
+done
+img=$src/app/deploy/image/rootfs/etc
+grep -qx 'DefaultLimitCORE=0' "$img/systemd/system.conf.d/printkiosk.conf" && ok || bad "the image allows core dumps (DefaultLimitCORE)"
+grep -qx 'Storage=none' "$img/systemd/coredump.conf.d/printkiosk.conf" && ok || bad "systemd-coredump would store dumps"
+# Kiosk escape: cage without -s (no VT switching), no getty on any console,
+# no Ctrl+Alt+Del reboot, no magic SysRq (qemu-boot-test.sh proves it live).
+grep '^ExecStart=' "$unit" | grep -q 'cage .*-s\b' && bad "cage -s allows VT switching" || ok
+for m in getty@.service serial-getty@.service console-getty.service ctrl-alt-del.target; do
+        grep -q "^systemctl mask .*$m" "$custom" && ok || bad "customize.sh does not mask $m"
+done
+grep -qx 'CtrlAltDelBurstAction=none' "$img/systemd/system.conf.d/printkiosk.conf" && ok || bad "Ctrl+Alt+Del burst reboots"
+grep -qx 'NAutoVTs=0' "$img/systemd/logind.conf.d/printkiosk.conf" && ok || bad "logind starts gettys on VT switch"
+grep -qE '^kernel\.sysrq *= *0$' "$img/sysctl.d/50-printkiosk.conf" && ok || bad "magic SysRq is on"
 echo "$pass passed, $failed failed"
 [ "$failed" = 0 ]
