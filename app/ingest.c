@@ -79,6 +79,7 @@ struct app_ingest {
         bool stopping;
         bool yielded; /* the walk paused for the first window already */
         bool feed_closed; /* fed session: app_ingest_feed_done was called */
+        bool probe_gone; /* walker thread: the volume went away while probing */
 
         pthread_t walker;
         bool walker_started;
@@ -216,6 +217,13 @@ static void yield_to_window(struct app_ingest *s)
         pthread_mutex_unlock(&s->items_lock);
 }
 
+/* The volume's root is unusable: gone with the device, or deleted. */
+static bool root_is_gone(const struct app_ingest *s)
+{
+        struct stat st;
+        return fstat(s->root_fd, &st) != 0 || st.st_nlink == 0;
+}
+
 static int on_file(void *user, const struct app_walk_file *f)
 {
         struct app_ingest *s = user;
@@ -242,6 +250,10 @@ static int on_file(void *user, const struct app_walk_file *f)
                 int fd = app_walk_open(s->root_fd, f->rel);
                 if (fd < 0) {
                         free(it->rel), free(it);
+                        if (app_walk_errno_is_gone(-fd) && root_is_gone(s)) {
+                                s->probe_gone = true; /* walker thread only */
+                                return 1;
+                        }
                         on_skip(s, fd == -ELOOP ? APP_SKIP_SYMLINK : APP_SKIP_UNREADABLE);
                         return 0;
                 }
@@ -355,6 +367,91 @@ static void walk_finish(struct app_ingest *s, bool gone)
                 s->o.on_walk_done(s->o.user, photos, vanished);
 }
 
+/* The walk in two passes. The first only lists the candidate photos (readdir
+ * and fstatat: no file is opened or decoded); the second probes them newest
+ * file time first. The kiosk shows photos newest first by capture time, which
+ * on a camera's card or a copy of it is almost always the file's order too,
+ * so the photos of the first screen are probed first and their thumbnails can
+ * start while the rest of the volume is still being probed (in walk order,
+ * the newest are found last). The list is bounded by max_files. */
+struct cand {
+        char *rel; /* raw relative path (transfer full) */
+        size_t name_off, name_len, dir_len;
+        uint64_t size;
+        int64_t mtime;
+        size_t order; /* walk order: ties of mtime, later first */
+};
+
+struct cand_list {
+        struct cand *v;
+        size_t n, cap;
+        bool oom;
+};
+
+static int collect_file(void *user, const struct app_walk_file *f)
+{
+        struct cand_list *l = user;
+        if (l->n == l->cap) {
+                size_t ncap = l->cap ? l->cap * 2 : 256;
+                struct cand *n = realloc(l->v, ncap * sizeof(*n));
+                if (!n) {
+                        l->oom = true;
+                        return 1;
+                }
+                l->v = n, l->cap = ncap;
+        }
+        char *rel = strdup(f->rel);
+        if (!rel) {
+                l->oom = true;
+                return 1;
+        }
+        l->v[l->n] = (struct cand){
+                .rel = rel,
+                .name_off = (size_t)(f->name - f->rel),
+                .name_len = f->name_len,
+                .dir_len = f->dir_rel_len,
+                .size = f->size,
+                .mtime = f->mtime,
+                .order = l->n,
+        };
+        l->n++;
+        return 0;
+}
+
+static int cmp_cand_newest(const void *a, const void *b)
+{
+        const struct cand *x = a, *y = b;
+        if (x->mtime != y->mtime)
+                return x->mtime < y->mtime ? 1 : -1;
+        return x->order < y->order ? 1 : (x->order > y->order ? -1 : 0);
+}
+
+struct collect_ctx {
+        struct app_ingest *s;
+        struct cand_list *list;
+};
+
+static int collect_tramp(void *user, const struct app_walk_file *f)
+{
+        struct collect_ctx *c = user;
+        return collect_file(c->list, f);
+}
+
+static void collect_skip(void *user, enum app_ingest_skip r)
+{
+        on_skip(((struct collect_ctx *)user)->s, r);
+}
+
+static void collect_seen(void *user)
+{
+        on_seen(((struct collect_ctx *)user)->s);
+}
+
+static bool collect_stop(void *user)
+{
+        return should_stop(((struct collect_ctx *)user)->s);
+}
+
 static void *walker_main(void *arg)
 {
         struct app_ingest *s = arg;
@@ -363,15 +460,36 @@ static void *walker_main(void *arg)
                 .max_files = s->o.max_files,
                 .max_file_bytes = s->o.max_file_bytes,
         };
+        struct cand_list list = {0};
+        struct collect_ctx cc = {.s = s, .list = &list};
         struct app_walk_cb cb = {
-                .on_file = on_file,
-                .on_skip = on_skip,
-                .on_seen = on_seen,
-                .should_stop = should_stop,
-                .user = s,
+                .on_file = collect_tramp,
+                .on_skip = collect_skip,
+                .on_seen = collect_seen,
+                .should_stop = collect_stop,
+                .user = &cc,
         };
         int r = app_walk(s->root_fd, &wo, &cb, NULL);
-        walk_finish(s, r == DRV_E_GONE);
+        if (list.oom)
+                on_skip(s, APP_SKIP_UNREADABLE);
+        qsort(list.v, list.n, sizeof(*list.v), cmp_cand_newest);
+        for (size_t i = 0; i < list.n && !should_stop(s) && !s->probe_gone; i++) {
+                const struct cand *c = &list.v[i];
+                struct app_walk_file f = {
+                        .rel = c->rel,
+                        .name = c->rel + c->name_off,
+                        .name_len = c->name_len,
+                        .dir_rel = c->rel,
+                        .dir_rel_len = c->dir_len,
+                        .size = c->size,
+                        .mtime = c->mtime,
+                };
+                (void)on_file(s, &f);
+        }
+        for (size_t i = 0; i < list.n; i++)
+                free(list.v[i].rel);
+        free(list.v);
+        walk_finish(s, r == DRV_E_GONE || s->probe_gone);
         vips_thread_shutdown(); /* the probe ran libvips on this thread */
         return NULL;
 }
@@ -458,7 +576,11 @@ static size_t pick_job(struct app_ingest *s)
                     (prog_ok || !s->items[id]->progressive))
                         return id;
         }
-        if (s->o.background_after_window && s->generation == 0 && !s->st.walk_done)
+        /* Before the caller's first window, only the first screenful in
+         * found order: the walk probes newest file time first, so these are
+         * almost always the photos the caller will ask for first. */
+        if (s->o.background_after_window && s->generation == 0 && !s->st.walk_done &&
+            s->cur_all >= APP_INGEST_FIRST_SCREEN)
                 return SIZE_MAX; /* wait for the caller's first window */
         bool first_screen_done = s->st.thumbs_done + s->running >= APP_INGEST_FIRST_SCREEN;
         while (s->cur_all < s->n_items) {

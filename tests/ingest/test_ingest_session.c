@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,8 @@ struct watch {
         size_t order[1024], n_order;
         size_t prio[3];
         bool prioritised;
+        bool bg_after_window; /* opts.background_after_window */
+        size_t max_id_before_walk_done; /* largest id thumbnailed before the walk ended, + 1 */
 };
 
 static void on_item(void *user, const struct app_ingest_item *it)
@@ -75,8 +78,11 @@ static void on_thumb(void *user, const struct app_ingest_item *it, int err)
         w->thumbs++;
         if (err)
                 w->thumb_errors++;
-        if (s && !st.walk_done)
+        if (s && !st.walk_done) {
                 w->thumbs_before_walk_done++;
+                if (it->id + 1 > w->max_id_before_walk_done)
+                        w->max_id_before_walk_done = it->id + 1;
+        }
         if (w->record_order && w->n_order < 1024)
                 w->order[w->n_order++] = it->id;
         bool first = w->record_order && !w->prioritised;
@@ -121,6 +127,7 @@ static struct app_ingest *start_jobs(const char *root, struct watch *w, bool thu
                 .on_item = on_item,
                 .on_thumb = on_thumb,
                 .copy_hook = copy_hook,
+                .background_after_window = w->bg_after_window,
                 .user = w,
         };
         struct app_ingest *s = NULL;
@@ -268,6 +275,35 @@ static void prioritised_window_first_progressive_after_first_screen(void **state
                 if (!was_prio)
                         assert_true(w.order[k] != prog);
         }
+        app_ingest_free(s);
+        pk_test_rmtree(th);
+        free(spool), free(th);
+}
+
+/* The walk lists the volume first and probes newest file time first, so the
+ * photos found first are the ones a newest-first screen shows first; with
+ * background_after_window, only that first screenful is thumbnailed before
+ * the caller asks for a window (here it never asks: the walk is held until
+ * one thumbnail is done, which must come without a window). */
+static void walk_probes_newest_first_and_thumbnails_first_screen_early(void **state)
+{
+        (void)state;
+        struct watch w = {.lock = PTHREAD_MUTEX_INITIALIZER, .fail_copy_of = -1,
+                          .wait_thumb_at = 30, .bg_after_window = true};
+        char *spool, *th;
+        struct app_ingest *s = start(vol, &w, true, 0, &spool, &th);
+        app_ingest_wait(s);
+        size_t n = app_ingest_count(s);
+        assert_true(n > APP_INGEST_FIRST_SCREEN + 6);
+        struct app_ingest_item it;
+        int64_t prev = INT64_MAX;
+        for (size_t id = 0; id < n; id++) {
+                assert_int_equal(app_ingest_get(s, id, &it), 0);
+                assert_true(it.mtime <= prev); /* found (= probed) newest first */
+                prev = it.mtime;
+        }
+        assert_true(w.thumbs_before_walk_done > 0);
+        assert_true(w.max_id_before_walk_done <= APP_INGEST_FIRST_SCREEN);
         app_ingest_free(s);
         pk_test_rmtree(th);
         free(spool), free(th);
@@ -508,6 +544,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(walk_probes_orders_groups_and_thumbnails),
                 cmocka_unit_test(prioritised_window_first_progressive_after_first_screen),
+                cmocka_unit_test(walk_probes_newest_first_and_thumbnails_first_screen_early),
                 cmocka_unit_test(select_dedups_and_verifies_hash),
                 cmocka_unit_test(pull_out_mid_copy_resumes_on_same_volume),
                 cmocka_unit_test(root_deleted_mid_walk_is_reported),
