@@ -183,10 +183,16 @@ if mountpoint -q /run/pkupdate; then
         fi
 fi
 # Boot assessment: systemd-bless-boot renames the counted entry (+N) of a
-# healthy slot to a plain one once boot-complete.target is reached.
+# healthy slot to a plain one once boot-complete.target is reached (its
+# service runs after the target: wait for both).
 i=0
-while [ $i -lt 120 ] && ! systemctl is-active -q boot-complete.target; do sleep 1; i=$((i + 1)); done
-echo "PK-ENTRIES boot_complete=$(systemctl is-active boot-complete.target) $(ls /boot/efi/loader/entries 2>/dev/null | tr '\n' ' ')"
+# systemd-boot sets LoaderBootCountPath only when the booted entry counts tries.
+counted=$(ls /sys/firmware/efi/efivars/LoaderBootCountPath-* 2>/dev/null)
+while [ $i -lt 120 ] && ! { systemctl is-active -q boot-complete.target &&
+        { [ -z "$counted" ] || systemctl is-active -q systemd-bless-boot.service; }; }; do
+        sleep 1; i=$((i + 1))
+done
+echo "PK-ENTRIES boot_complete=$(systemctl is-active boot-complete.target) bless=$(systemctl is-active systemd-bless-boot.service) $(ls /boot/efi/loader/entries 2>/dev/null | tr '\n' ' ')"
 echo "PK-SELFTEST-DONE restarts=$(show printkiosk.service NRestarts)"
 SELF
         chmod +x /usr/lib/printkiosk/printkiosk-selftest
