@@ -181,6 +181,11 @@ fi
 # 2. Healthy update into slot b. (-no-reboot makes qemu exit at the reboot;
 # we boot it again ourselves so each boot has its own serial log.)
 bundle=$(ls "$dir"/printkiosk-*.raucb | sort -V | tail -n1)
+# The bundle must be whole and signed by the image's CA (build-image.sh may
+# still be writing it when a test is started right after the image).
+if [ -e "$dir/keys/ca.cert.pem" ]; then
+        rauc info --keyring "$dir/keys/ca.cert.pem" "$bundle" > /dev/null 2>&1 || fail "bundle $bundle does not verify"
+fi
 mkupdate "$bundle"
 boot -drive if=virtio,format=raw,file="$tmp/update.img"
 # 25 min: a boot to READY (~5-9 min under TCG on a loaded host) plus rauc
