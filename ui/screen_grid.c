@@ -126,6 +126,15 @@ struct ui_rect ui_draw_photo(struct ui *ui, int index, struct ui_rect r, bool co
         }
         float sa = (float)tw / th, ra = r.w / r.h;
         if (cover) {
+                SDL_Rect dst = {(int)r.x, (int)r.y, (int)r.w, (int)r.h};
+                if (tw >= dst.w && th >= dst.h && (tw == dst.w || th == dst.h)) {
+                        /* made for this cell (ui_texcache_set_fit): the centre,
+                         * copied 1:1, which the software renderer does as a
+                         * plain row copy instead of a bilinear stretch */
+                        SDL_Rect src = {(tw - dst.w) / 2, (th - dst.h) / 2, dst.w, dst.h};
+                        SDL_RenderCopy(ui->ren, t, &src, &dst);
+                        return r;
+                }
                 SDL_Rect src = {0, 0, tw, th};
                 if (sa > ra) {
                         src.w = (int)(th * ra);
@@ -134,7 +143,6 @@ struct ui_rect ui_draw_photo(struct ui *ui, int index, struct ui_rect r, bool co
                         src.h = (int)(tw / ra);
                         src.y = (th - src.h) / 2;
                 }
-                SDL_Rect dst = {(int)r.x, (int)r.y, (int)r.w, (int)r.h};
                 SDL_RenderCopy(ui->ren, t, &src, &dst);
                 return r;
         }
@@ -207,6 +215,12 @@ void ui_screen_grid(struct ui *ui)
                 cols = 2;
         cell = (c.w + gap) / cols - gap; /* stretch to the full width */
         float scale = (cell + gap) / ui_dp(ui, CELL + GAP); /* row heights are in unstretched dp */
+        /* Thumbnails are scaled once to this cell at upload; a new cell size
+         * (resize, orientation) asks for them again at the new size. */
+        if (ui_texcache_set_fit(ui->tex, (int)cell)) {
+                req_first = req_last = req_count = -1;
+                ui->thumbs_outstanding = 0;
+        }
         model_update(ui, cols);
         struct ui_scroll *s = &ui->grid_scroll;
         s->max = ui_dp(ui, rows_end()) * scale - c.h;

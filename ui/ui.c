@@ -371,6 +371,8 @@ struct ui *ui_free(struct ui *ui)
         if (ui->schedstat_fd >= 0)
                 close(ui->schedstat_fd);
         free(ui->frame_ms);
+        free(ui->frame_cpu_ms);
+        free(ui->frame_own_ms);
         free(ui->tap_ms);
         free(ui->prod_cache);
         free(ui);
@@ -674,8 +676,8 @@ static void draw_frame(struct ui *ui, float dt)
         ui->animating = false;
         ui->n_hits = 0;
         ui->hit_clip = (struct ui_rect){0, 0, 0, 0};
-        ui_texcache_upload(ui->tex, ui->ren, UI_TEX_UPLOADS_PER_FRAME);
-        ui_texcache_upload(ui->ptex, ui->ren, 2);
+        ui_texcache_upload(ui->tex, ui->ren, UI_TEX_UPLOADS_PER_FRAME, UI_TEX_UPLOAD_BUDGET_MS);
+        ui_texcache_upload(ui->ptex, ui->ren, 2, UI_TEX_UPLOAD_BUDGET_MS);
         double t_upload = ms_since(t);
         enum ui_screen drawn = ui->screen;
         SDL_SetRenderDrawColor(ui->ren, UI_BG.r, UI_BG.g, UI_BG.b, 255);
@@ -760,6 +762,8 @@ static void draw_frame(struct ui *ui, float dt)
         }
         ui->frame_no++;
         push_stat(&ui->frame_ms, &ui->n_frames, &ui->cap_frames, ms);
+        push_stat(&ui->frame_cpu_ms, &ui->n_frame_cpu, &ui->cap_frame_cpu, fc.cpu_ms);
+        push_stat(&ui->frame_own_ms, &ui->n_frame_own, &ui->cap_frame_own, fc.own_ms);
         if (ui->tap_pending_t > 0) {
                 push_stat(&ui->tap_ms, &ui->n_taps, &ui->cap_taps,
                           ms_since((Uint64)ui->tap_pending_t));
@@ -853,7 +857,15 @@ static void write_stats(struct ui *ui)
                 ui->stall.events_ms, ui->stall.bus_ms, ui->stall.tick_ms, ui->stall.frame_ms);
         for (int i = 0; i < ui->n_marks; i++)
                 fprintf(f, "%s\"%s\":%.2f", i ? "," : "", ui->mark_names[i], ui->mark_ms[i]);
-        fprintf(f, "}}\n");
+        struct ui_texcache_stats ts;
+        ui_texcache_stats(ui->tex, &ts);
+        fprintf(f, "},\"frame_cpu_ms_p50\":%.3f,\"frame_cpu_ms_p99\":%.3f,\"frame_own_ms_p50\":%.3f,"
+                "\"frame_own_ms_p99\":%.3f",
+                pct(ui->frame_cpu_ms, ui->n_frame_cpu, 50), pct(ui->frame_cpu_ms, ui->n_frame_cpu, 99),
+                pct(ui->frame_own_ms, ui->n_frame_own, 50), pct(ui->frame_own_ms, ui->n_frame_own, 99));
+        fprintf(f, ",\"thumbs\":{\"uploaded\":%" PRIu64 ",\"scaled\":%" PRIu64 ",\"created\":%" PRIu64
+                ",\"reused\":%" PRIu64 ",\"pooled\":%d}}\n",
+                ts.uploaded, ts.scaled, ts.created, ts.reused, ts.pooled);
         fclose(f);
 }
 

@@ -219,6 +219,10 @@ struct ui {
         int n_marks;
         double *frame_ms;
         int n_frames, cap_frames;
+        /* per frame, beside frame_ms: time on a CPU, and wall minus waiting
+         * for a CPU (--stats percentiles that other processes' load moves less) */
+        double *frame_cpu_ms, *frame_own_ms;
+        int n_frame_cpu, cap_frame_cpu, n_frame_own, cap_frame_own;
         double first_frame_ms;
         /* The costliest frame and the longest busy stretch of the loop (input,
          * bus, session tick and frame, between two waits), by part, so a slow
@@ -299,9 +303,13 @@ void ui_scroll_update(struct ui *ui, struct ui_scroll *s, struct ui_rect r, floa
 void ui_draw_qr(struct ui *ui, const char *text, struct ui_rect r);
 
 /* texcache.c: photo textures, LRU with a byte bound and a per-frame upload budget */
-#define UI_TEX_BUDGET_BYTES (96u << 20) /* GPU/CPU memory for thumbnails */
+#define UI_TEX_BUDGET_BYTES (64u << 20) /* thumbnails: ~85 cells of 1920x1080, 4 screens */
 #define UI_PTEX_BUDGET_BYTES (64u << 20) /* soft-proof previews (review screen) */
-#define UI_TEX_UPLOADS_PER_FRAME 12     /* keeps a frame under ~4 ms of uploads */
+/* Thumbnail uploads per frame: at most this many and, after the first, only
+ * while the frame has spent less than UI_TEX_UPLOAD_BUDGET_MS on them (an
+ * upload is 0.1-0.7 ms: convert, scale to the cell, no new memory). */
+#define UI_TEX_UPLOADS_PER_FRAME 24
+#define UI_TEX_UPLOAD_BUDGET_MS 3.0
 /* Nice value of the core's threads and helpers relative to the UI thread
  * (ui.c boot thread; PK_UI_BACKGROUND_NICE overrides). Off by default: at +5
  * the UI's frames waited less for a CPU, but on 2 cores shared with other
@@ -319,8 +327,22 @@ struct ui_texcache *ui_texcache_new(size_t max_bytes);
 struct ui_texcache *ui_texcache_free(struct ui_texcache *c);
 /* Take a THUMB_READY message's pixels (ownership moves into the cache queue). */
 void ui_texcache_offer(struct ui_texcache *c, int index, uint8_t *pixels, int w, int h, int stride);
-/* Upload up to the budget; returns how many were uploaded. */
-int ui_texcache_upload(struct ui_texcache *c, SDL_Renderer *ren, int budget);
+/* Upload queued thumbnails: at most max_count, and after the first only
+ * while less than budget_ms has passed; returns how many were taken. */
+int ui_texcache_upload(struct ui_texcache *c, SDL_Renderer *ren, int max_count, double budget_ms);
+/* Scale thumbnails whose short side is below px up to exactly px at upload
+ * (the grid's cell, so cells are 1:1 copies); 0 = never scale. A change
+ * clears the cache (textures stay pooled): true when it changed, and the
+ * caller asks for its thumbnails again. */
+bool ui_texcache_set_fit(struct ui_texcache *c, int px);
+/* The texture size a w x h thumbnail gets with fit_px (pure; for tests). */
+void ui_texcache_fit_size(int w, int h, int fit_px, int *ret_w, int *ret_h);
+struct ui_texcache_stats {
+        uint64_t uploaded, scaled; /* thumbnails made into textures, of them scaled */
+        uint64_t created, reused;  /* SDL_CreateTexture calls, pooled textures reused */
+        int pooled;                /* textures waiting in the pool now */
+};
+void ui_texcache_stats(struct ui_texcache *c, struct ui_texcache_stats *ret);
 /* Texture for photo index or NULL; marks it used this frame. */
 SDL_Texture *ui_texcache_get(struct ui_texcache *c, int index, int *ret_w, int *ret_h);
 bool ui_texcache_known(struct ui_texcache *c, int index); /* uploaded or queued */
