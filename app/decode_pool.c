@@ -65,6 +65,7 @@ struct app_decode_pool {
         pthread_cond_t free_cond;
         uint32_t free_mask;
         struct app_decode_stats stats;
+        int fault_next; /* enum app_decode_proof_fault, tests only */
 };
 
 const char *app_decode_strerror(int err)
@@ -379,7 +380,8 @@ static int helper_died(struct helper *h, struct img_errbuf *err)
 
 /* One request on helper h: send, wait (bounded), receive, check. */
 static int helper_call(struct app_decode_pool *p, struct helper *h, struct app_decode_req *req,
-                       int fd, struct app_decode_reply *ret, struct img_errbuf *err)
+                       const int *fds, int nfds, struct app_decode_reply *ret,
+                       struct img_errbuf *err)
 {
         int rc;
         if (h->pid > 0 && h->served >= p->cfg.max_requests)
@@ -392,19 +394,19 @@ static int helper_call(struct app_decode_pool *p, struct helper *h, struct app_d
 
         struct iovec iov = {.iov_base = req, .iov_len = sizeof(*req)};
         union {
-                char buf[CMSG_SPACE(sizeof(int))];
+                char buf[CMSG_SPACE(sizeof(int) * APP_DECODE_MAX_FDS)];
                 struct cmsghdr align;
         } u;
         struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-        if (fd >= 0) {
+        if (nfds > 0 && nfds <= APP_DECODE_MAX_FDS) {
                 memset(&u, 0, sizeof(u));
                 mh.msg_control = u.buf;
-                mh.msg_controllen = sizeof(u.buf);
+                mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
                 struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
                 c->cmsg_level = SOL_SOCKET;
                 c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &fd, sizeof(int));
+                c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+                memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
         }
         ssize_t n;
         do
@@ -499,7 +501,7 @@ int app_decode_probe_fd(struct app_decode_pool *pool, int fd, unsigned flags,
         struct app_decode_req req = {.op = APP_DECODE_OP_PROBE, .probe_flags = flags};
         struct app_decode_reply r;
         int i = take_helper(pool);
-        rc = helper_call(pool, &pool->helpers[i], &req, fd, &r, err);
+        rc = helper_call(pool, &pool->helpers[i], &req, &fd, 1, &r, err);
         give_helper(pool, i);
         count(pool, rc);
         if (rc == 0)
@@ -539,7 +541,7 @@ int app_decode_thumb_fd(struct app_decode_pool *pool, int fd,
         struct app_decode_reply r;
         int i = take_helper(pool);
         struct helper *h = &pool->helpers[i];
-        rc = helper_call(pool, h, &req, fd, &r, err);
+        rc = helper_call(pool, h, &req, &fd, 1, &r, err);
         uint8_t *data = NULL;
         if (rc == 0) {
                 /* Copy out while we still own the slot (the next request
@@ -584,10 +586,125 @@ int app_decode_test(struct app_decode_pool *pool, enum app_decode_test_op op, st
         struct app_decode_req req = {.op = APP_DECODE_OP_TEST, .test_op = op};
         struct app_decode_reply r;
         int i = take_helper(pool);
-        int rc = helper_call(pool, &pool->helpers[i], &req, -1, &r, err);
+        int rc = helper_call(pool, &pool->helpers[i], &req, NULL, 0, &r, err);
         give_helper(pool, i);
         count(pool, rc);
         return rc;
+}
+
+/* A profile of ours (paper, display, sRGB, Adobe RGB), opened to be handed
+ * over: a regular file, read-only. */
+static int open_profile(const char *path, const char *what, struct img_errbuf *err)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return img_fail(err, IMG_E_UNREADABLE, "%s profile: %s", what, strerror(errno));
+        struct stat st;
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+                close(fd);
+                return img_fail(err, IMG_E_UNREADABLE, "%s profile: not a regular file", what);
+        }
+        return fd;
+}
+
+int app_decode_proof_fd(struct app_decode_pool *pool, int fd, const struct img_paper *paper,
+                        const struct img_proof_spec *spec, struct img_pixels *ret_px,
+                        struct img_proof_info *ret_info, struct img_errbuf *err)
+{
+        if (!pool || !paper || !spec || !spec->profiles_dir || !ret_px)
+                return img_fail(err, APP_DECODE_E_INVALID, "decode proof: bad argument");
+        struct app_decode_req req = {.op = APP_DECODE_OP_PROOF,
+                                     .probe_flags = IMG_PROBE_NO_HASH,
+                                     .proof_width = spec->width,
+                                     .proof_height = spec->height,
+                                     .rotate = spec->rotate,
+                                     .gamut_warning = spec->gamut_warning,
+                                     .bpc = paper->bpc,
+                                     .intent = (int32_t)paper->intent};
+        const char *why = NULL;
+        if (app_decode_proof_req_check(&req, &why) != 0)
+                return img_fail(err, APP_DECODE_E_INVALID, "decode proof: %s", why);
+        int rc = check_fd(fd, err);
+        if (rc < 0)
+                return rc;
+        char srgb[PATH_MAX], adobe[PATH_MAX], disp[PATH_MAX];
+        if (snprintf(srgb, sizeof(srgb), "%s/sRGB.icc", spec->profiles_dir) >= (int)sizeof(srgb) ||
+            snprintf(adobe, sizeof(adobe), "%s/AdobeRGB1998-compatible.icc", spec->profiles_dir) >=
+                    (int)sizeof(adobe) ||
+            snprintf(disp, sizeof(disp), "%s", spec->display_profile ? spec->display_profile : srgb) >=
+                    (int)sizeof(disp))
+                return img_fail(err, APP_DECODE_E_INVALID, "decode proof: profile path too long");
+        /* Order is the protocol's: photo, paper, display, sRGB, Adobe RGB. */
+        int fds[APP_DECODE_MAX_FDS] = {fd, -1, -1, -1, -1};
+        const char *paths[] = {paper->profile_path, disp, srgb, adobe};
+        const char *what[] = {"paper", "display", "sRGB", "Adobe RGB"};
+        for (int k = 0; k < 4 && rc == 0; k++) {
+                fds[k + 1] = open_profile(paths[k], what[k], err);
+                if (fds[k + 1] < 0)
+                        rc = fds[k + 1];
+        }
+        struct app_decode_reply r;
+        uint8_t *data = NULL;
+        if (rc == 0) {
+                pthread_mutex_lock(&pool->free_lock);
+                if (pool->cfg.test_hooks)
+                        req.test_op = pool->fault_next;
+                pool->fault_next = 0;
+                pthread_mutex_unlock(&pool->free_lock);
+                int i = take_helper(pool);
+                struct helper *h = &pool->helpers[i];
+                rc = helper_call(pool, h, &req, fds, APP_DECODE_MAX_FDS, &r, err);
+                if (rc == 0) {
+                        /* Copied out while the slot is ours; sizes checked
+                         * against the map and the box. */
+                        data = malloc(r.pixel_bytes);
+                        if (data)
+                                memcpy(data, h->map, r.pixel_bytes);
+                        else
+                                rc = img_fail(err, IMG_E_INTERNAL, "out of memory");
+                }
+                give_helper(pool, i);
+                count(pool, rc);
+        }
+        for (int k = 1; k < APP_DECODE_MAX_FDS; k++)
+                if (fds[k] >= 0)
+                        close(fds[k]);
+        if (rc != 0)
+                return rc;
+        if (ret_info) {
+                /* Counted here: nothing but the checked pixels is taken. */
+                uint64_t n = 0, npx = (uint64_t)r.thumb_width * (uint64_t)r.thumb_height;
+                if (spec->gamut_warning)
+                        for (uint64_t k = 0; k < npx; k++)
+                                n += data[3 * k] == 0xff && data[3 * k + 1] == 0 && data[3 * k + 2] == 0xff;
+                *ret_info = (struct img_proof_info){r.thumb_width, r.thumb_height, (double)n / (double)npx};
+        }
+        *ret_px = (struct img_pixels){r.thumb_width, r.thumb_height, r.stride, data};
+        return 0;
+}
+
+int app_decode_proof(struct app_decode_pool *pool, const char *path, const struct img_paper *paper,
+                     const struct img_proof_spec *spec, struct img_pixels *ret_px,
+                     struct img_proof_info *ret_info, struct img_errbuf *err)
+{
+        if (!pool || !path || !ret_px)
+                return img_fail(err, APP_DECODE_E_INVALID, "decode proof: bad argument");
+        int fd = open_photo(path, err);
+        if (fd < 0)
+                return fd;
+        int rc = app_decode_proof_fd(pool, fd, paper, spec, ret_px, ret_info, err);
+        close(fd);
+        return rc;
+}
+
+int app_decode_pool_fault_next_proof(struct app_decode_pool *pool, enum app_decode_proof_fault how)
+{
+        if (!pool || !pool->cfg.test_hooks || how < 0 || how >= _APP_DECODE_PROOF_FAULT_MAX)
+                return APP_DECODE_E_INVALID;
+        pthread_mutex_lock(&pool->free_lock);
+        pool->fault_next = how;
+        pthread_mutex_unlock(&pool->free_lock);
+        return 0;
 }
 
 void app_decode_pool_stats(struct app_decode_pool *pool, struct app_decode_stats *ret)

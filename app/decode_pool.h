@@ -1,5 +1,6 @@
-/* app/decode_pool: customer photos are probed and thumbnailed in sandboxed
- * helper processes (printkiosk-decode), never in the kiosk process.
+/* app/decode_pool: customer photos are probed, thumbnailed and soft-proofed
+ * in sandboxed helper processes (printkiosk-decode), never in the kiosk
+ * process.
  *
  * A pool of N helpers, each started with posix_spawn and talking over its own
  * SOCK_SEQPACKET socketpair. A request carries the photo as an open read-only
@@ -21,7 +22,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "image/paper.h"
 #include "image/probe.h"
+#include "image/proof.h"
 #include "image/thumb.h"
 
 /* Pool failures that are not the image's own verdict. Distinct from
@@ -96,6 +99,25 @@ int app_decode_thumb_fd(struct app_decode_pool *pool, int fd,
                         const struct img_thumb_spec *spec, struct img_pixels *ret_px,
                         struct img_thumb_info *ret_info, struct img_errbuf *err);
 
+/* img_proof_to_pixels() in a helper: the photo is probed there (no hash)
+ * and soft-proofed for `paper` (its profile, intent and BPC) into the
+ * display profile (spec->display_profile, else spec->profiles_dir/sRGB.icc).
+ * The pool opens the profiles (our own files) and hands every file over as a
+ * descriptor, so the helper keeps no file rights. The box must fit the pixel
+ * buffer (width x height x 3 <= APP_DECODE_SHM_BYTES, e.g. 1920 x 1080), and
+ * the answer is refused unless its size is img_proof_fit() of the photo's
+ * size (one pixel either way). ret_info's out_of_gamut is counted here from
+ * the pixels, not taken from the helper. *ret_px is (transfer full), free
+ * with img_pixels_free. Same return codes as app_decode_probe; a profile the
+ * pool cannot open is IMG_E_UNREADABLE with its reason in err. */
+int app_decode_proof(struct app_decode_pool *pool, const char *path,
+                     const struct img_paper *paper, const struct img_proof_spec *spec,
+                     struct img_pixels *ret_px, struct img_proof_info *ret_info,
+                     struct img_errbuf *err);
+int app_decode_proof_fd(struct app_decode_pool *pool, int fd, const struct img_paper *paper,
+                        const struct img_proof_spec *spec, struct img_pixels *ret_px,
+                        struct img_proof_info *ret_info, struct img_errbuf *err);
+
 struct app_decode_stats {
         uint64_t requests, spawned, crashed, timeouts, cpu_limit, protocol_errors;
 };
@@ -112,6 +134,21 @@ enum app_decode_test_op {
         APP_DECODE_TEST_NETWORK,   /* helper tries socket(): seccomp kills it */
         APP_DECODE_TEST_WRITE,     /* helper tries to create a file: must fail */
 };
+/* Test hook for the next proof request on this pool (tests only, needs
+ * test_hooks): the helper forges its answer, crashes or hangs while serving
+ * it. 0, or APP_DECODE_E_INVALID without test_hooks. */
+enum app_decode_proof_fault {
+        APP_DECODE_PROOF_NONE = 0,
+        APP_DECODE_PROOF_WIDER,       /* preview one column wider than fit + 1 */
+        APP_DECODE_PROOF_HUGE,        /* preview size claiming more than the buffer */
+        APP_DECODE_PROOF_STRIDE,      /* stride != width x 3 */
+        APP_DECODE_PROOF_PHOTO_SIZE,  /* photo size inconsistent with the preview */
+        APP_DECODE_PROOF_CRASH,       /* abort() after decoding, before answering */
+        APP_DECODE_PROOF_HANG,        /* sleep forever after decoding */
+        _APP_DECODE_PROOF_FAULT_MAX,
+};
+int app_decode_pool_fault_next_proof(struct app_decode_pool *pool,
+                                     enum app_decode_proof_fault how);
 int app_decode_test(struct app_decode_pool *pool, enum app_decode_test_op op,
                     struct img_errbuf *err);
 

@@ -7,9 +7,12 @@
  */
 #include "app/decode_proto.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "image/image.h"
+#include "image/paper.h"
+#include "image/proof.h"
 
 static int str_ok(const char *s, size_t cap)
 {
@@ -54,6 +57,61 @@ static int errmsg_ok(const char *s, size_t cap)
                 return -1;     \
         } while (0)
 
+/* The probe half of an answer (probe and proof answers). */
+static int probe_fields_ok(const struct app_decode_reply *r, bool hash_optional, const char **why)
+{
+        const struct img_limits *lim = img_get_limits();
+        if (r->format <= IMG_FMT_UNKNOWN || r->format >= _IMG_FMT_MAX ||
+            r->format == IMG_FMT_TIFF)
+                FAIL("format out of range");
+        if (r->file_size == 0 || r->file_size > lim->max_file_bytes)
+                FAIL("file size out of range");
+        if (r->width < 1 || r->height < 1 || (uint32_t)r->width > lim->max_side ||
+            (uint32_t)r->height > lim->max_side ||
+            (uint64_t)r->width * (uint64_t)r->height > lim->max_pixels)
+                FAIL("dimensions out of range");
+        if (r->orientation < 1 || r->orientation > 8)
+                FAIL("orientation out of range");
+        int sw = r->orientation >= 5 ? r->height : r->width;
+        int sh = r->orientation >= 5 ? r->width : r->height;
+        if (r->oriented_width != sw || r->oriented_height != sh)
+                FAIL("oriented size inconsistent");
+        if (r->bands < 1 || r->bands > 4 || (r->bits != 8 && r->bits != 16))
+                FAIL("bands or bits out of range");
+        if (r->has_alpha > 1 || r->is_cmyk > 1 || r->progressive > 1 ||
+            r->has_exif_thumbnail > 1)
+                FAIL("flag out of range");
+        if (r->colour_source < IMG_COLOUR_ASSUMED || r->colour_source > IMG_COLOUR_EXIF)
+                FAIL("colour source out of range");
+        if (!str_ok(r->colour_name, sizeof(r->colour_name)) ||
+            !str_ok(r->captured_at, sizeof(r->captured_at)) ||
+            !str_ok(r->camera, sizeof(r->camera)))
+                FAIL("string field malformed");
+        if (!hex_ok(r->icc_sha256, sizeof(r->icc_sha256), 1))
+                FAIL("icc hash malformed");
+        if (!hex_ok(r->sha256, sizeof(r->sha256), hash_optional))
+                FAIL("file hash malformed");
+        return 0;
+}
+
+int app_decode_proof_req_check(const struct app_decode_req *req, const char **why)
+{
+        static const char *unused;
+        if (!why)
+                why = &unused;
+        if (req->op != APP_DECODE_OP_PROOF)
+                FAIL("not a proof request");
+        if (req->proof_width < 16 || req->proof_height < 16 ||
+            req->proof_width > IMG_PROOF_MAX_SIDE || req->proof_height > IMG_PROOF_MAX_SIDE ||
+            (uint64_t)req->proof_width * (uint64_t)req->proof_height * 3 > APP_DECODE_SHM_BYTES)
+                FAIL("preview box out of range");
+        if (req->rotate != 0 && req->rotate != 90 && req->rotate != 180 && req->rotate != 270)
+                FAIL("rotation out of range");
+        if (req->gamut_warning > 1 || req->bpc > 1 || req->intent < 0 || req->intent >= _IMG_INTENT_MAX)
+                FAIL("flag out of range");
+        return 0;
+}
+
 int app_decode_reply_check(const void *msg, size_t len, const struct app_decode_req *req,
                            size_t shm_bytes, const char **why)
 {
@@ -76,41 +134,30 @@ int app_decode_reply_check(const void *msg, size_t len, const struct app_decode_
         if (r->status < 0)
                 return 0; /* a verdict: nothing else is read */
 
-        const struct img_limits *lim = img_get_limits();
-        if (r->op == APP_DECODE_OP_PROBE) {
-                if (r->format <= IMG_FMT_UNKNOWN || r->format >= _IMG_FMT_MAX ||
-                    r->format == IMG_FMT_TIFF)
-                        FAIL("format out of range");
-                if (r->file_size == 0 || r->file_size > lim->max_file_bytes)
-                        FAIL("file size out of range");
-                if (r->width < 1 || r->height < 1 || (uint32_t)r->width > lim->max_side ||
-                    (uint32_t)r->height > lim->max_side ||
-                    (uint64_t)r->width * (uint64_t)r->height > lim->max_pixels)
-                        FAIL("dimensions out of range");
-                if (r->orientation < 1 || r->orientation > 8)
-                        FAIL("orientation out of range");
-                int sw = r->orientation >= 5 ? r->height : r->width;
-                int sh = r->orientation >= 5 ? r->width : r->height;
-                if (r->oriented_width != sw || r->oriented_height != sh)
-                        FAIL("oriented size inconsistent");
-                if (r->bands < 1 || r->bands > 4 || (r->bits != 8 && r->bits != 16))
-                        FAIL("bands or bits out of range");
-                if (r->has_alpha > 1 || r->is_cmyk > 1 || r->progressive > 1 ||
-                    r->has_exif_thumbnail > 1)
-                        FAIL("flag out of range");
-                if (r->colour_source < IMG_COLOUR_ASSUMED || r->colour_source > IMG_COLOUR_EXIF)
-                        FAIL("colour source out of range");
-                if (!str_ok(r->colour_name, sizeof(r->colour_name)) ||
-                    !str_ok(r->captured_at, sizeof(r->captured_at)) ||
-                    !str_ok(r->camera, sizeof(r->camera)))
-                        FAIL("string field malformed");
-                if (!hex_ok(r->icc_sha256, sizeof(r->icc_sha256), 1))
-                        FAIL("icc hash malformed");
-                if (!hex_ok(r->sha256, sizeof(r->sha256), (req->probe_flags & IMG_PROBE_NO_HASH) != 0))
-                        FAIL("file hash malformed");
+        if (r->op == APP_DECODE_OP_PROBE)
+                return probe_fields_ok(r, (req->probe_flags & IMG_PROBE_NO_HASH) != 0, why);
+        if (r->op == APP_DECODE_OP_PROOF) {
+                if (app_decode_proof_req_check(req, why) != 0)
+                        return -1;
+                if (probe_fields_ok(r, true, why) != 0)
+                        return -1;
+                int ew, eh;
+                img_proof_fit(r->width, r->height, r->orientation, req->rotate, req->proof_width,
+                              req->proof_height, &ew, &eh);
+                if (r->thumb_width < 1 || r->thumb_height < 1 || abs(r->thumb_width - ew) > 1 ||
+                    abs(r->thumb_height - eh) > 1)
+                        FAIL("preview size does not fit the photo and the box");
+                if (r->stride != r->thumb_width * 3)
+                        FAIL("stride inconsistent");
+                uint64_t need = (uint64_t)r->stride * (uint64_t)r->thumb_height;
+                if (r->pixel_bytes != need || need > shm_bytes)
+                        FAIL("pixel size inconsistent");
+                if (r->from_exif != 0 || r->src_width != r->width || r->src_height != r->height)
+                        FAIL("source fields inconsistent");
                 return 0;
         }
         if (r->op == APP_DECODE_OP_THUMB) {
+                const struct img_limits *lim = img_get_limits();
                 int32_t size = req->thumb_size;
                 if (r->thumb_width < 1 || r->thumb_height < 1 || r->thumb_width > size ||
                     r->thumb_height > size)

@@ -15,17 +15,21 @@
 #include "image/thumb.h"
 
 #define APP_DECODE_MAGIC 0x504b4443u /* "PKDC" */
-#define APP_DECODE_VERSION 1u
+#define APP_DECODE_VERSION 2u /* 2: APP_DECODE_OP_PROOF */
 /* Fixed fd numbers in the helper (set up by posix_spawn file actions). */
 #define APP_DECODE_FD_SOCK 3
 #define APP_DECODE_FD_SHM 4
-/* The pixel buffer: the largest thumbnail, RGB. */
+/* The pixel buffer: the largest thumbnail, RGB (also bounds a preview's
+ * fit box: width x height x 3 must fit). */
 #define APP_DECODE_SHM_BYTES ((size_t)2048 * 2048 * 3)
+/* Descriptors a request may carry (a proof: photo + four profiles). */
+#define APP_DECODE_MAX_FDS 5
 
 enum app_decode_op {
         APP_DECODE_OP_PROBE = 1,
         APP_DECODE_OP_THUMB = 2,
         APP_DECODE_OP_TEST = 3, /* test hooks; arg = enum app_decode_test_op */
+        APP_DECODE_OP_PROOF = 4, /* soft proof; fds: photo, paper, display, sRGB, Adobe RGB */
         _APP_DECODE_OP_MAX,
 };
 
@@ -36,6 +40,10 @@ struct app_decode_req {
         int32_t thumb_size;
         uint8_t square, allow_exif_thumb, pad[2];
         int32_t test_op;
+        /* proof: fit box, customer rotation, gamut warning, paper intent/BPC */
+        int32_t proof_width, proof_height, rotate;
+        uint8_t gamut_warning, bpc, pad2[2];
+        int32_t intent;
 };
 
 struct app_decode_reply {
@@ -51,7 +59,8 @@ struct app_decode_reply {
         int32_t colour_source;
         char colour_name[96], icc_sha256[65], captured_at[32], camera[96], sha256[65];
         uint8_t pad[3];
-        /* thumb */
+        /* thumb, and proof (which also fills the probe fields above, without
+         * the file hash, and src_width/height = width/height) */
         int32_t thumb_width, thumb_height, from_exif, src_width, src_height, stride;
         uint64_t pixel_bytes;
 };
@@ -59,12 +68,17 @@ struct app_decode_reply {
 /* Check a received answer of `len` bytes against the request it answers.
  * Returns 0 when every field is in range (for status 0) or the error code and
  * message are sane (status < 0); -1 with a reason in why (static string)
- * otherwise. `shm_bytes` bounds pixel_bytes. */
+ * otherwise. `shm_bytes` bounds pixel_bytes. A proof's size must be the one
+ * img_proof_fit() gives for the photo's answered size, orientation and the
+ * requested rotation and box (one pixel either way for libvips' rounding). */
 int app_decode_reply_check(const void *msg, size_t len, const struct app_decode_req *req,
                            size_t shm_bytes, const char **why);
 /* Fill *ret from a checked answer. */
 void app_decode_reply_to_probe(const struct app_decode_reply *r, struct img_probe *ret);
 void app_decode_reply_to_thumb_info(const struct app_decode_reply *r,
                                     struct img_thumb_info *ret);
+/* Check a proof request's own fields (both ends: the pool before sending,
+ * the helper before serving). 0 or -1 with a reason in why. */
+int app_decode_proof_req_check(const struct app_decode_req *req, const char **why);
 /* Helper side: fill the answer's probe fields. */
 void app_decode_reply_from_probe(struct app_decode_reply *r, const struct img_probe *p);

@@ -1,9 +1,11 @@
 /* printkiosk-decode: the sandboxed decode helper (started by app/decode_pool.c).
  *
  * Reads one request at a time from fd 3 (SOCK_SEQPACKET), decodes the photo it
- * was handed as an fd with image/ (img_probe_fd / img_thumb_fd_to_pixels, so the
- * allow-list and limits apply), writes pixels to the memfd on fd 4 and answers
- * with one fixed-size message. Exits on EOF.
+ * was handed as an fd with image/ (img_probe_fd / img_thumb_fd_to_pixels /
+ * img_proof_fd_to_pixels, so the allow-list and limits apply), writes pixels
+ * to the memfd on fd 4 and answers with one fixed-size message. Exits on EOF.
+ * A proof request also carries the paper, display, sRGB and Adobe RGB
+ * profiles as fds (read here into memory): the helper never opens a file.
  *
  * Sandbox (app/sandbox.c), set up before the first photo and never relaxed:
  * - every fd but 0-4 closed; exits on EOF from the kiosk; no core dumps;
@@ -44,7 +46,9 @@
 #include "app/decode_proto.h"
 #include "app/sandbox.h"
 #include "image/image.h"
+#include "image/colour.h"
 #include "image/probe.h"
+#include "image/proof.h"
 #include "image/thumb.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -204,9 +208,117 @@ static void test_hook(const struct app_decode_req *req, struct app_decode_reply 
         }
 }
 
-static void serve(const struct app_decode_req *req, int fd, struct app_decode_reply *r,
-                  bool hooks)
+/* A profile handed as a descriptor: a regular file of at most the ICC limit,
+ * read whole with pread, validated by lcms2 (img_icc_from_memory). */
+static int read_icc(int fd, struct img_icc *ret, struct img_errbuf *err)
 {
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+                return img_fail(err, IMG_E_UNREADABLE, "profile: not a regular file");
+        uint64_t max = img_get_limits()->max_icc_bytes;
+        if (st.st_size < 128 || (uint64_t)st.st_size > max)
+                return img_fail(err, IMG_E_BAD_PROFILE, "profile of %lld bytes", (long long)st.st_size);
+        size_t len = (size_t)st.st_size, got = 0;
+        uint8_t *buf = malloc(len);
+        if (!buf)
+                return img_fail(err, IMG_E_INTERNAL, "out of memory");
+        for (int guard = 0; got < len && guard < 1024; guard++) {
+                ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                got += (size_t)n;
+        }
+        int rc = got == len ? img_icc_from_memory(buf, len, true, ret, err)
+                            : img_fail(err, IMG_E_UNREADABLE, "profile: short read");
+        free(buf);
+        return rc;
+}
+
+/* Test hook: spoil a good proof answer in the way the pool was told to, so
+ * the tests see the pool refuse it (app_decode_pool_fault_next_proof). */
+static void forge_proof(int how, struct app_decode_reply *r)
+{
+        switch (how) {
+        case APP_DECODE_PROOF_CRASH:
+                abort();
+        case APP_DECODE_PROOF_HANG:
+                for (;;)
+                        sleep(1);
+        case APP_DECODE_PROOF_WIDER:
+                r->thumb_width += 2;
+                break;
+        case APP_DECODE_PROOF_HUGE:
+                r->thumb_width = r->thumb_height = 4000;
+                break;
+        case APP_DECODE_PROOF_STRIDE:
+                r->stride += 3;
+                r->pixel_bytes = (uint64_t)r->stride * (uint64_t)r->thumb_height;
+                return;
+        case APP_DECODE_PROOF_PHOTO_SIZE:
+                r->width *= 2;
+                r->oriented_width = r->orientation >= 5 ? r->height : r->width;
+                r->oriented_height = r->orientation >= 5 ? r->width : r->height;
+                r->src_width = r->width;
+                return;
+        default:
+                return;
+        }
+        r->stride = r->thumb_width * 3;
+        r->pixel_bytes = (uint64_t)r->stride * (uint64_t)r->thumb_height;
+}
+
+static void serve_proof(const struct app_decode_req *req, const int *fds, int nfds,
+                        struct app_decode_reply *r, struct img_errbuf *err, bool hooks)
+{
+        struct img_icc icc[4] = {{0}};
+        struct img_pixels px = {0};
+        struct img_probe p;
+        if (nfds != APP_DECODE_MAX_FDS) {
+                r->status = img_fail(err, IMG_E_INVALID, "proof needs the photo and four profiles");
+                return;
+        }
+        for (int k = 0; k < 4 && r->status == 0; k++)
+                r->status = read_icc(fds[k + 1], &icc[k], err);
+        if (r->status == 0)
+                r->status = img_probe_fd(fds[0], IMG_PROBE_NO_HASH, &p, err);
+        if (r->status == 0) {
+                struct img_proof_colour c = {.paper = &icc[0], .display = &icc[1], .srgb = &icc[2],
+                                             .adobe = &icc[3], .intent = (enum img_intent)req->intent,
+                                             .bpc = req->bpc != 0};
+                struct img_proof_spec spec = {.width = req->proof_width, .height = req->proof_height,
+                                              .rotate = req->rotate,
+                                              .gamut_warning = req->gamut_warning != 0};
+                r->status = img_proof_fd_to_pixels(fds[0], &p, &c, &spec, &px, NULL, err);
+        }
+        if (r->status == 0) {
+                size_t row = (size_t)px.width * 3;
+                if ((size_t)px.height * row > APP_DECODE_SHM_BYTES || px.stride < (int)row) {
+                        r->status = img_fail(err, IMG_E_INTERNAL, "preview too large");
+                } else {
+                        for (int y = 0; y < px.height; y++)
+                                memcpy(shm + (size_t)y * row, px.data + (size_t)y * px.stride, row);
+                        app_decode_reply_from_probe(r, &p);
+                        r->thumb_width = px.width;
+                        r->thumb_height = px.height;
+                        r->stride = (int32_t)row;
+                        r->pixel_bytes = (uint64_t)row * (uint64_t)px.height;
+                        r->src_width = p.width;
+                        r->src_height = p.height;
+                        if (hooks && req->test_op)
+                                forge_proof(req->test_op, r);
+                }
+        }
+        img_pixels_free(&px);
+        for (int k = 0; k < 4; k++)
+                img_icc_done(&icc[k]);
+}
+
+static void serve(const struct app_decode_req *req, const int *fds, int nfds,
+                  struct app_decode_reply *r, bool hooks)
+{
+        int fd = nfds > 0 ? fds[0] : -1;
         struct img_errbuf err = {{0}};
         if (req->op == APP_DECODE_OP_TEST) {
                 if (hooks)
@@ -222,6 +334,8 @@ static void serve(const struct app_decode_req *req, int fd, struct app_decode_re
                 r->status = img_probe_fd(fd, req->probe_flags & IMG_PROBE_NO_HASH, &p, &err);
                 if (r->status == 0)
                         app_decode_reply_from_probe(r, &p);
+        } else if (req->op == APP_DECODE_OP_PROOF) {
+                serve_proof(req, fds, nfds, r, &err, hooks);
         } else if (req->op == APP_DECODE_OP_THUMB) {
                 struct img_thumb_spec spec = {.size = req->thumb_size,
                                               .square = req->square != 0,
@@ -283,7 +397,7 @@ int main(int argc, char **argv)
         for (;;) {
                 struct app_decode_req req;
                 union {
-                        char buf[CMSG_SPACE(sizeof(int) * 4)];
+                        char buf[CMSG_SPACE(sizeof(int) * (APP_DECODE_MAX_FDS + 1))];
                         struct cmsghdr align;
                 } u;
                 struct iovec iov = {.iov_base = &req, .iov_len = sizeof(req)};
@@ -294,7 +408,10 @@ int main(int argc, char **argv)
                         continue;
                 if (n <= 0)
                         _exit(0); /* EOF: the pool is done with us (no leak scan) */
-                int fd = -1;
+                /* Keep up to APP_DECODE_MAX_FDS in the order sent; more
+                 * is not our pool (closed, then refused below). */
+                int fds[APP_DECODE_MAX_FDS], nfds = 0;
+                bool extra = false;
                 for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
                         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
                                 continue;
@@ -302,16 +419,19 @@ int main(int argc, char **argv)
                         for (size_t i = 0; i < nfd; i++) {
                                 int f;
                                 memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                                if (fd < 0)
-                                        fd = f;
-                                else
+                                if (nfds < APP_DECODE_MAX_FDS) {
+                                        fds[nfds++] = f;
+                                } else {
                                         close(f);
+                                        extra = true;
+                                }
                         }
                 }
                 if (n != (ssize_t)sizeof(req) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
                     req.magic != APP_DECODE_MAGIC || req.version != APP_DECODE_VERSION ||
                     req.op == 0 || req.op >= _APP_DECODE_OP_MAX || req.thumb_size < 0 ||
-                    req.thumb_size > APP_DECODE_MAX_THUMB)
+                    req.thumb_size > APP_DECODE_MAX_THUMB || extra ||
+                    (req.op == APP_DECODE_OP_PROOF && app_decode_proof_req_check(&req, NULL) != 0))
                         _exit(6); /* not our pool talking */
                 static struct app_decode_reply r;
                 memset(&r, 0, sizeof(r));
@@ -320,9 +440,9 @@ int main(int argc, char **argv)
                 r.op = req.op;
                 r.seq = req.seq;
                 arm_cpu_limit();
-                serve(&req, fd, &r, hooks);
-                if (fd >= 0)
-                        close(fd);
+                serve(&req, fds, nfds, &r, hooks);
+                for (int i = 0; i < nfds; i++)
+                        close(fds[i]);
                 struct iovec oiov = {.iov_base = &r, .iov_len = sizeof(r)};
                 struct msghdr omh = {.msg_iov = &oiov, .msg_iovlen = 1};
                 ssize_t w;
