@@ -1687,9 +1687,11 @@ static int spool_path(struct app_kiosk *k, struct app_ingest *s, size_t id, cons
         return dir ? 0 : DRV_E_GONE;
 }
 
-/* On a worker: the spool copy, probed in the sandbox, then soft-proofed into
- * RGB pixels here (image/proof has no sandboxed form yet; the probe has
- * already passed the photo through the helper). */
+/* On a worker: the spool copy soft-proofed into RGB pixels. With a decode
+ * pool (always, unless decode_in_process is configured) the photo is probed
+ * and proofed in a sandboxed helper (app_decode_proof: the spool copy and
+ * the profiles go over as fds, the answer's size is checked against the fit
+ * box); a crash, hang or refused answer costs this preview only. */
 static void do_preview(struct app_kiosk *k, struct preview_job j)
 {
         struct app_msg m = {.type = APP_MSG_PREVIEW_READY, .generation = j.tag};
@@ -1723,10 +1725,10 @@ static void do_preview(struct app_kiosk *k, struct preview_job j)
                         path[0] = '\0';
                 release_session(k);
         }
-        if (path[0] && paper_id[0]) {
-                int pr = k->pool ? app_decode_probe(k->pool, path, IMG_PROBE_NO_HASH, &probe, NULL)
-                                 : img_probe_file(path, IMG_PROBE_NO_HASH, &probe, NULL);
-                if (pr == 0 && app_orders_paper(k->orders, paper_id, &paper, NULL) == 0)
+        if (path[0] && paper_id[0] && app_orders_paper(k->orders, paper_id, &paper, NULL) == 0) {
+                if (k->pool)
+                        r = app_decode_proof(k->pool, path, &paper, &spec, &px, &info, NULL);
+                else if ((r = img_probe_file(path, IMG_PROBE_NO_HASH, &probe, NULL)) == 0)
                         r = img_proof_to_pixels(path, &probe, &paper, &spec, &px, &info, NULL);
         }
         if (r == 0) {
@@ -2117,6 +2119,8 @@ struct app_kiosk *app_kiosk_new(const struct app_kiosk_config *cfg, struct app_b
                 /* Helpers start with the kiosk, not when the first card
                  * arrives; one that cannot start is retried on first use. */
                 (void)app_decode_pool_warm(k->pool, NULL);
+                /* Orders probe the customer's spool copies through it too. */
+                app_orders_set_decode_pool(k->orders, k->pool);
         }
         if (pthread_create(&k->copier, NULL, copier_main, k) != 0) {
                 snprintf(errbuf, errlen, "cannot start the copier thread");

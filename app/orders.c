@@ -11,11 +11,13 @@
 #include <unistd.h>
 
 #include "app/config.h"
+#include "app/decode_pool.h"
 #include "app/prices.h"
 #include "app/render_sandbox.h"
 #include "app/strip_metadata.h"
 #include "app/transform_record.h"
 #include "image/catalogue.h"
+#include "image/colour.h"
 #include "image/paper.h"
 #include "image/probe.h"
 #include "image/render.h"
@@ -34,6 +36,8 @@ struct app_orders {
         struct app_prices *prices;   /* lazily */
         struct drv_printer *printer; /* lazily */
         bool img_started;
+        struct app_decode_pool *pool;     /* borrowed (kiosk) or own_pool */
+        struct app_decode_pool *own_pool; /* lazily, when none was handed over */
 };
 
 static int store_err(struct app_order_errbuf *err, const char *what, int rc,
@@ -41,6 +45,45 @@ static int store_err(struct app_order_errbuf *err, const char *what, int rc,
 {
         return app_order_fail(err, APP_ORDER_E_STORE, "%s: %s: %s", what, store_strerror(rc),
                               se->msg);
+}
+
+void app_orders_set_decode_pool(struct app_orders *o, struct app_decode_pool *pool)
+{
+        if (o)
+                o->pool = pool ? pool : o->own_pool;
+}
+
+/* Probe a customer photo in a decode helper (the kiosk's pool, else one of
+ * our own started now). The file's SHA-256 is computed here, never taken
+ * from the helper. Only a file that came from the store (`from_store`: a
+ * spool copy that was probed when it went in) may still be probed in this
+ * process, and only when no helper can be started at all. */
+static int probe_photo(struct app_orders *o, const char *path, bool from_store,
+                       struct img_probe *ret, struct img_errbuf *ie)
+{
+        int rc = 0;
+        if (!o->pool) {
+                struct app_decode_config dc = APP_DECODE_CONFIG_DEFAULT;
+                dc.helpers = 1;
+                rc = app_decode_pool_new(&dc, &o->own_pool, ie);
+                o->pool = o->own_pool;
+        }
+        if (rc == APP_DECODE_E_SPAWN && from_store)
+                return img_probe_file(path, 0, ret, ie);
+        if (rc < 0)
+                return rc;
+        /* Opened as img_probe_file would (a technician may name a symlink);
+         * the helper gets the descriptor, never the path. */
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return img_fail(ie, IMG_E_UNREADABLE, "cannot open: %s", strerror(errno));
+        rc = app_decode_probe_fd(o->pool, fd, IMG_PROBE_NO_HASH, ret, ie);
+        close(fd);
+        if (rc == APP_DECODE_E_SPAWN && from_store)
+                return img_probe_file(path, 0, ret, ie);
+        if (rc == 0)
+                rc = img_sha256_file(path, img_get_limits()->max_file_bytes, ret->sha256, ie);
+        return rc;
 }
 
 static bool readable(const char *path)
@@ -53,6 +96,7 @@ struct app_orders *app_orders_free(struct app_orders *o)
         if (!o)
                 return NULL;
         drv_printer_free(o->printer);
+        app_decode_pool_free(o->own_pool);
         app_prices_free(o->prices);
         img_manifest_free(o->manifest);
         img_catalogue_free(o->catalogue);
@@ -280,10 +324,10 @@ static int render_item(struct app_orders *o, const struct store_item *it,
         rc = store_asset_get(o->store, it->asset_sha256, &photo, &se);
         if (rc < 0)
                 return store_err(err, "photo asset", rc, &se);
-        rc = img_probe_file(photo.path, 0, &probe, &ie);
+        rc = probe_photo(o, photo.path, true, &probe, &ie);
         if (rc < 0)
                 return app_order_fail(err, APP_ORDER_E_RENDER, "item %s: photo: %s", it->id,
-                                      img_strerror(rc));
+                                      app_decode_strerror(rc));
         rc = img_paper_lookup(o->manifest, printer_model(o), it->paper, &paper, &ie);
         if (rc < 0)
                 return app_order_fail(err, APP_ORDER_E_NOT_FOUND, "paper %s: %s", it->paper,
@@ -443,14 +487,19 @@ int app_order_create(struct app_orders *o, const struct app_order_request *req,
                 goto out;
         }
         for (size_t i = 0; i < req->n_files; i++) {
-                rc = img_probe_file(req->files[i], 0, &probes[i], &ie);
+                rc = probe_photo(o, req->files[i], false, &probes[i], &ie);
+                if (rc < 0 && !app_decode_error_is_photo(rc)) {
+                        rc = app_order_fail(err, APP_ORDER_E_RENDER, "file %zu: %s", i + 1,
+                                            ie.msg);
+                        goto out;
+                }
                 if (rc < 0) {
                         if (ret_bad_file)
                                 *ret_bad_file = i;
                         if (ret_reason)
-                                *ret_reason = img_strerror(rc);
+                                *ret_reason = app_decode_strerror(rc);
                         rc = app_order_fail(err, APP_ORDER_E_REJECTED, "file %zu: %s", i + 1,
-                                            img_strerror(rc));
+                                            app_decode_strerror(rc));
                         goto out;
                 }
                 /* The default crop: centred cover crop for the product; a

@@ -60,6 +60,14 @@ int app_orders_paper(const struct app_orders *o, const char *paper, struct img_p
 /* Folder of the ICC profiles (sRGB.icc for previews). */
 const char *app_orders_profiles_dir(const struct app_orders *o);
 
+/* Customer photos (the files of app_order_create, the spool copies that
+ * render_item reads) are probed in a sandboxed decode helper, never in this
+ * process. The kiosk hands over its pool (borrowed: it must outlive o, or be
+ * unset with NULL first); without one, o starts a one-helper pool of its own
+ * the first time it needs it (printkioskctl). */
+struct app_decode_pool;
+void app_orders_set_decode_pool(struct app_orders *o, struct app_decode_pool *pool);
+
 /* The first configured queue ([printer X] queue), or NULL. */
 const char *app_orders_default_queue(const struct app_orders *o);
 

@@ -954,6 +954,9 @@ static int do_test_print(struct app_staffdesk *d, const struct cmd *c)
                 set_message(d, "test print: out of memory");
                 return APP_DESK_E_NOMEM;
         }
+        /* In process on purpose: target.png is the chart write_target() just
+         * drew from a fixed pattern in our own data folder, not a customer's
+         * photo (those are probed in the decode helpers, app/orders.c). */
         if (img_probe_file(target, 0, &probe, &ie) < 0 ||
             img_render_spec_init_from(target, &probe, prod, &paper, first_printer_model(&d->cfg), 0,
                                       NULL, IMG_OUT_PNG, app_orders_profiles_dir(d->orders), spec,
