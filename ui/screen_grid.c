@@ -41,6 +41,41 @@ int ui_grid_visible_cells(void)
 
 static const float CELL = 320, GAP = 16, HEADER = 110; /* dp */
 
+/* Columns and cell size (px) for content width w: cells of at least CELL
+ * dp, stretched to fill the width. */
+static float grid_cell(struct ui *ui, float w, int *ret_cols)
+{
+        float cell = ui_dp(ui, CELL), gap = ui_dp(ui, GAP);
+        int cols = (int)((w + gap) / (cell + gap));
+        if (cols < 2)
+                cols = 2;
+        *ret_cols = cols;
+        return (w + gap) / cols - gap;
+}
+
+/* Thumbnails are scaled once to this cell at upload; a new cell size
+ * (resize, orientation) asks for them again at the new size. */
+static void grid_fit(struct ui *ui, float cell)
+{
+        if (ui_texcache_set_fit(ui->tex, (int)cell)) {
+                req_first = req_last = req_count = -1;
+                ui->thumbs_outstanding = 0;
+        }
+}
+
+bool ui_grid_prewarm(struct ui *ui)
+{
+        if (ui->screen != UI_SCREEN_ATTRACT && ui->screen != UI_SCREEN_SOURCE &&
+            ui->screen != UI_SCREEN_GRID)
+                return false;
+        /* the content width ui_top_bar leaves (20 dp each side) */
+        int cols;
+        float cell = grid_cell(ui, (float)ui->w - 2 * ui_dp(ui, 20), &cols);
+        grid_fit(ui, cell);
+        int per_col = (int)ceilf((float)ui->h / (cell + ui_dp(ui, GAP))) + 1;
+        return ui_texcache_prewarm(ui->tex, ui->ren, 3 * per_col * cols);
+}
+
 static float rows_end(void)
 {
         return n_rows ? rows[n_rows - 1].y + rows[n_rows - 1].h : 0;
@@ -209,18 +244,11 @@ void ui_screen_grid(struct ui *ui)
                 ui_go(ui, UI_SCREEN_PRODUCTS);
                 return;
         }
-        float cell = ui_dp(ui, CELL), gap = ui_dp(ui, GAP);
-        int cols = (int)((c.w + gap) / (cell + gap));
-        if (cols < 2)
-                cols = 2;
-        cell = (c.w + gap) / cols - gap; /* stretch to the full width */
+        float gap = ui_dp(ui, GAP);
+        int cols;
+        float cell = grid_cell(ui, c.w, &cols);
         float scale = (cell + gap) / ui_dp(ui, CELL + GAP); /* row heights are in unstretched dp */
-        /* Thumbnails are scaled once to this cell at upload; a new cell size
-         * (resize, orientation) asks for them again at the new size. */
-        if (ui_texcache_set_fit(ui->tex, (int)cell)) {
-                req_first = req_last = req_count = -1;
-                ui->thumbs_outstanding = 0;
-        }
+        grid_fit(ui, cell);
         model_update(ui, cols);
         struct ui_scroll *s = &ui->grid_scroll;
         s->max = ui_dp(ui, rows_end()) * scale - c.h;
@@ -325,6 +353,9 @@ void ui_screen_grid(struct ui *ui)
                 int n_known = 0;
                 for (int i = want_first; i <= want_last; i++)
                         n_known += ui_texcache_known(ui->tex, i);
+                /* what scrolled out of that window is not uploaded (it is
+                 * asked for again if it comes back) */
+                ui_texcache_drop_queued_outside(ui->tex, a, b);
                 if (n_known == want_last - want_first + 1)
                         request_visible(ui, a, b, model_n); /* visible done: prefetch around */
                 else

@@ -21,7 +21,9 @@
  *  - Textures are never destroyed while the cache lives: an evicted or
  *    cleared one goes to a free pool and is reused for the next thumbnail of
  *    the same size. Creating a texture zeroes fresh memory, and a page fault
- *    costs ~25 us on the kiosk VM: 3.8-4.2 ms per 450 kB texture, measured.
+ *    costs ~25 us on the kiosk VM: 3.8-4.2 ms per 600-730 kB texture,
+ *    measured. So the pool is also filled ahead (ui_texcache_prewarm), one
+ *    texture per idle loop turn on the screens before the grid.
  * Invariants: bytes == sum of w*h*4 of live and pooled textures <= max_bytes
  * (after each upload, unless one texture alone is larger); state[i] says
  * where photo i is (none, queued, texture, failed); at most QUEUE_MAX buffers
@@ -67,6 +69,7 @@ struct ui_texcache {
         struct pending queue[QUEUE_MAX];
         int q_head, q_len;
         uint64_t clock;
+        int last_w, last_h;             /* size the latest thumbnail's texture got */
         uint8_t *stage;                 /* XRGB copy of a thumbnail before scaling */
         size_t stage_cap;
         struct ui_texcache_stats st;
@@ -173,6 +176,25 @@ void ui_texcache_offer(struct ui_texcache *c, int index, uint8_t *pixels, int w,
                 (struct pending){.index = index, .w = w, .h = h, .stride = stride, .pixels = pixels};
         c->q_len++;
         c->state[index] = T_QUEUED;
+}
+
+int ui_texcache_drop_queued_outside(struct ui_texcache *c, int first, int last)
+{
+        /* compact the ring in place, keeping order */
+        int kept = 0, dropped = 0;
+        for (int i = 0; i < c->q_len; i++) {
+                struct pending p = c->queue[(c->q_head + i) % QUEUE_MAX];
+                if (p.index < first || p.index > last) {
+                        c->state[p.index] = T_NONE; /* asked for again if it comes back */
+                        free(p.pixels);
+                        dropped++;
+                        continue;
+                }
+                c->queue[(c->q_head + kept) % QUEUE_MAX] = p;
+                kept++;
+        }
+        c->q_len = kept;
+        return dropped;
 }
 
 /* The least recently used texture goes to the pool. */
@@ -300,6 +322,8 @@ int ui_texcache_upload(struct ui_texcache *c, SDL_Renderer *ren, int max_count, 
                 int w, h;
                 ui_texcache_fit_size(p.w, p.h, c->fit_px, &w, &h);
                 SDL_Texture *t = texture_for(c, ren, w, h);
+                c->last_w = w;
+                c->last_h = h;
                 if (t && fill_texture(c, t, w, h, &p) == 0) {
                         c->entries[c->n_entries] =
                                 (struct entry){.index = p.index, .tex = t, .w = w, .h = h, .used = ++c->clock};
@@ -316,6 +340,31 @@ int ui_texcache_upload(struct ui_texcache *c, SDL_Renderer *ren, int max_count, 
                 free(p.pixels);
         }
         return done;
+}
+
+bool ui_texcache_prewarm(struct ui_texcache *c, SDL_Renderer *ren, int count)
+{
+        int w = c->last_w, h = c->last_h;
+        if (w <= 0 || h <= 0) /* nothing uploaded yet: most cameras' 4:3 landscape */
+                ui_texcache_fit_size(4, 3, c->fit_px, &w, &h);
+        if (c->fit_px <= 0 || w > TEX_SIDE_MAX || h > TEX_SIDE_MAX)
+                return false;
+        int have = 0;
+        for (int i = 0; i < c->n_entries; i++)
+                have += c->entries[i].w == w && c->entries[i].h == h;
+        for (int i = 0; i < c->n_pool; i++)
+                have += c->pool[i].w == w && c->pool[i].h == h;
+        if (have >= count || c->bytes + tex_bytes(w, h) > c->max_bytes)
+                return false;
+        SDL_Texture *t = SDL_CreateTexture(ren, TEX_FORMAT, SDL_TEXTUREACCESS_STREAMING, w, h);
+        if (!t)
+                return false;
+        SDL_SetTextureScaleMode(t, SDL_ScaleModeLinear);
+        c->bytes += tex_bytes(w, h);
+        c->st.created++;
+        c->st.prewarmed++;
+        pool_put(c, t, w, h);
+        return true;
 }
 
 SDL_Texture *ui_texcache_get(struct ui_texcache *c, int index, int *ret_w, int *ret_h)

@@ -217,6 +217,7 @@ struct ui {
         char mark_names[16][24];
         double mark_ms[16];
         int n_marks;
+        bool warming;             /* ui_grid_prewarm made a texture last idle turn */
         double *frame_ms;
         int n_frames, cap_frames;
         /* per frame, beside frame_ms: time on a CPU, and wall minus waiting
@@ -303,7 +304,7 @@ void ui_scroll_update(struct ui *ui, struct ui_scroll *s, struct ui_rect r, floa
 void ui_draw_qr(struct ui *ui, const char *text, struct ui_rect r);
 
 /* texcache.c: photo textures, LRU with a byte bound and a per-frame upload budget */
-#define UI_TEX_BUDGET_BYTES (64u << 20) /* thumbnails: ~85 cells of 1920x1080, 4 screens */
+#define UI_TEX_BUDGET_BYTES (48u << 20) /* thumbnails: ~65 cells of 1920x1080, 3 screens */
 #define UI_PTEX_BUDGET_BYTES (64u << 20) /* soft-proof previews (review screen) */
 /* Thumbnail uploads per frame: at most this many and, after the first, only
  * while the frame has spent less than UI_TEX_UPLOAD_BUDGET_MS on them (an
@@ -337,15 +338,24 @@ int ui_texcache_upload(struct ui_texcache *c, SDL_Renderer *ren, int max_count, 
 bool ui_texcache_set_fit(struct ui_texcache *c, int px);
 /* The texture size a w x h thumbnail gets with fit_px (pure; for tests). */
 void ui_texcache_fit_size(int w, int h, int fit_px, int *ret_w, int *ret_h);
+/* Idle time: make one pooled texture of the size the next thumbnails will
+ * get (the latest one's, else 4:3 at the fit size) unless `count` of that
+ * size exist or the byte bound is reached; true when one was made (~4 ms:
+ * fresh memory). Creating a texture while a frame waits is what it saves. */
+bool ui_texcache_prewarm(struct ui_texcache *c, SDL_Renderer *ren, int count);
 struct ui_texcache_stats {
         uint64_t uploaded, scaled; /* thumbnails made into textures, of them scaled */
         uint64_t created, reused;  /* SDL_CreateTexture calls, pooled textures reused */
+        uint64_t prewarmed;        /* of the created, made ahead in idle turns */
         int pooled;                /* textures waiting in the pool now */
 };
 void ui_texcache_stats(struct ui_texcache *c, struct ui_texcache_stats *ret);
 /* Texture for photo index or NULL; marks it used this frame. */
 SDL_Texture *ui_texcache_get(struct ui_texcache *c, int index, int *ret_w, int *ret_h);
 bool ui_texcache_known(struct ui_texcache *c, int index); /* uploaded or queued */
+/* Forget queued thumbnails of photos outside [first, last] (scrolled away
+ * before their upload); returns how many were dropped. */
+int ui_texcache_drop_queued_outside(struct ui_texcache *c, int first, int last);
 void ui_texcache_clear(struct ui_texcache *c);
 size_t ui_texcache_bytes(struct ui_texcache *c);
 int ui_texcache_count(struct ui_texcache *c);
@@ -399,4 +409,8 @@ struct ui_rect ui_draw_photo(struct ui *ui, int index, struct ui_rect r, bool co
 bool ui_photo_low_res(struct ui *ui, const struct app_kiosk_photo *p);
 /* grid model (screen_grid.c), exposed for the virtualisation test */
 void ui_grid_reset(void);
+/* Idle loop turn on the screens before the grid: sets the thumbnail fit to
+ * the grid's cell and makes one pooled texture towards three screens of
+ * cells. Returns true when it did something (the loop comes back soon). */
+bool ui_grid_prewarm(struct ui *ui);
 int ui_grid_visible_cells(void); /* most cells drawn in one frame so far */
