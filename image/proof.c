@@ -236,8 +236,13 @@ static int load_rgb_source(VipsSource *in, enum img_format fmt, int shrink, int 
         is16 = cur->BandFmt == VIPS_FORMAT_USHORT;
         if (vips_image_hasalpha(cur)) {
                 double white = is16 ? 65535 : 255;
-                if (vips_flatten(cur, &t[4], "background", vips_array_double_newv(1, white),
-                                 "max_alpha", white, NULL) ||
+                /* The operation takes its own reference to the array: ours
+                 * is dropped at once (render.c's copy leaks it, 80 bytes a
+                 * photo with alpha; a long-lived helper must not). */
+                VipsArrayDouble *bg = vips_array_double_newv(1, white);
+                r = vips_flatten(cur, &t[4], "background", bg, "max_alpha", white, NULL);
+                vips_area_unref(VIPS_AREA(bg));
+                if (r ||
                     vips_cast(t[4], &t[5], is16 ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR, NULL)) {
                         rc = img__vips_fail(err, IMG_E_INTERNAL, "flatten");
                         goto out;
