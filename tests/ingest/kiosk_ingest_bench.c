@@ -51,14 +51,14 @@ static long hwm_kb(const char *pid)
         return kb;
 }
 
-/* Sum of VmHWM of our children called printkiosk-dec*. */
-static long helpers_hwm_kb(int *ret_n)
+/* Calls visit(pid, user) for each live child of ours called printkiosk-dec*
+ * (the decode helpers), up to max; returns how many were visited. */
+static int for_each_helper(int max, void (*visit)(const char *pid, void *user), void *user)
 {
         DIR *d = opendir("/proc");
-        long sum = 0;
         int n = 0;
         struct dirent *de;
-        while (d && (de = readdir(d))) {
+        while (d && n < max && (de = readdir(d))) {
                 if (de->d_name[0] < '0' || de->d_name[0] > '9')
                         continue;
                 char p[300], st[512] = "";
@@ -72,12 +72,24 @@ static long helpers_hwm_kb(int *ret_n)
                 char *cp = strrchr(st, ')');
                 if (!cp || strtol(cp + 4, NULL, 10) != (long)getpid() || !strstr(st, "(printkiosk-dec"))
                         continue;
-                sum += hwm_kb(de->d_name);
+                visit(de->d_name, user);
                 n++;
         }
         if (d)
                 closedir(d);
-        *ret_n = n;
+        return n;
+}
+
+static void add_hwm(const char *pid, void *user)
+{
+        *(long *)user += hwm_kb(pid);
+}
+
+/* Sum of VmHWM of the decode helpers. */
+static long helpers_hwm_kb(int *ret_n)
+{
+        long sum = 0;
+        *ret_n = for_each_helper(1 << 20, add_hwm, &sum);
         return sum;
 }
 
@@ -115,33 +127,24 @@ static int open_status(const char *pid)
         return open(p, O_RDONLY | O_CLOEXEC);
 }
 
-/* Our live children called printkiosk-dec*: their status fds into fds[]. */
+struct fd_list {
+        int *fds, n;
+};
+
+static void add_status_fd(const char *pid, void *user)
+{
+        struct fd_list *l = user;
+        int fd = open_status(pid);
+        if (fd >= 0)
+                l->fds[l->n++] = fd;
+}
+
+/* The decode helpers' status fds into fds[] (at most max). */
 static int helper_status_fds(int *fds, int max)
 {
-        DIR *d = opendir("/proc");
-        int n = 0;
-        struct dirent *de;
-        while (d && n < max && (de = readdir(d))) {
-                if (de->d_name[0] < '0' || de->d_name[0] > '9')
-                        continue;
-                char p[300], st[512] = "";
-                snprintf(p, sizeof(p), "/proc/%s/stat", de->d_name);
-                FILE *f = fopen(p, "re");
-                if (!f)
-                        continue;
-                size_t len = fread(st, 1, sizeof(st) - 1, f);
-                fclose(f);
-                st[len] = '\0';
-                char *cp = strrchr(st, ')');
-                if (!cp || strtol(cp + 4, NULL, 10) != (long)getpid() || !strstr(st, "(printkiosk-dec"))
-                        continue;
-                int fd = open_status(de->d_name);
-                if (fd >= 0)
-                        fds[n++] = fd;
-        }
-        if (d)
-                closedir(d);
-        return n;
+        struct fd_list l = {fds, 0};
+        for_each_helper(max, add_status_fd, &l);
+        return l.n;
 }
 
 static void *sampler_main(void *arg)
