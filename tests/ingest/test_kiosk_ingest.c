@@ -358,6 +358,10 @@ static void kiosk_inactivity_timeout_warns_then_the_receiver_ends_and_wipes_the_
         assert_true(wait_photo(f, 0, is_copied));
         char *sess = session_folder(f);
         assert_non_null(sess);
+        /* The clock starts now: on a loaded machine the copy above can take
+         * longer than the whole timeout, and a first tick after it would see
+         * the timeout without the warning (the UI ticks every frame). */
+        app_kiosk_activity(f->k);
         bool warned = false, timed_out = false;
         for (int n = 0; n < 400 && !timed_out; n++) {
                 app_kiosk_tick(f->k);
