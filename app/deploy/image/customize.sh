@@ -19,6 +19,12 @@ systemctl enable systemd-boot-check-no-failures.service 2>/dev/null || true
 # a kiosk with no network at boot (qemu boot 17, -nic none): an offline kiosk
 # would roll back every update. Nothing in the image needs network-online.
 systemctl disable NetworkManager-wait-online.service 2>/dev/null || true
+# Daily jobs that write to the read-only root fail, and a failed unit blocks
+# blessing an update the same way (qemu boot 22, past midnight:
+# dpkg-db-backup.service and logrotate.service failed). Nothing on the
+# appliance needs them: software comes as RAUC bundles, not apt, and the logs
+# are the size-capped journal (/var/log/cups is a tmpfs).
+systemctl mask dpkg-db-backup.timer logrotate.timer apt-daily.timer apt-daily-upgrade.timer
 # Every fstab mount point must exist in the image: the root is read-only at
 # boot, so systemd cannot create a missing one (first boot failed with
 # "Failed to mount var-lib-rauc.mount" and dropped to emergency mode).
