@@ -4,7 +4,7 @@
 # customize.sh (the first qemu boot of the image dropped to emergency mode on
 # a missing /var/lib/rauc). Also: repart.d fills partitions only by
 # CopyBlocks= (systemd-repart 252 needs a mount for CopyFiles=, which build
-# containers lack).
+# containers lack). And no daily job that fails on a read-only root is left on.
 set -euo pipefail
 src=${PK_SOURCE_DIR:?}
 img=$src/app/deploy/image
@@ -24,6 +24,12 @@ done < "$img/rootfs/etc/fstab"
 [ "$n" -gt 0 ] || bad "no fstab entries read"
 for f in "$img"/repart.d/*.conf; do
         if grep -q '^CopyFiles=' "$f"; then bad "${f##*/} uses CopyFiles= (needs a mount under repart 252)"; else ok; fi
+done
+# Daily jobs that write to the read-only root fail; a failed unit blocks
+# blessing an update (systemd-boot-check-no-failures): qemu boot 22 had
+# dpkg-db-backup and logrotate fail at midnight.
+for t in dpkg-db-backup.timer logrotate.timer apt-daily.timer apt-daily-upgrade.timer; do
+        grep -q "^systemctl mask .*$t" "$img/customize.sh" && ok || bad "customize.sh does not mask $t"
 done
 echo "$pass passed, $failed failed"
 [ "$failed" = 0 ]
