@@ -373,6 +373,8 @@ struct ui *ui_free(struct ui *ui)
         free(ui->frame_ms);
         free(ui->frame_cpu_ms);
         free(ui->frame_own_ms);
+        free(ui->grid_ms);
+        free(ui->grid_own_ms);
         free(ui->tap_ms);
         free(ui->prod_cache);
         free(ui);
@@ -764,6 +766,10 @@ static void draw_frame(struct ui *ui, float dt)
         push_stat(&ui->frame_ms, &ui->n_frames, &ui->cap_frames, ms);
         push_stat(&ui->frame_cpu_ms, &ui->n_frame_cpu, &ui->cap_frame_cpu, fc.cpu_ms);
         push_stat(&ui->frame_own_ms, &ui->n_frame_own, &ui->cap_frame_own, fc.own_ms);
+        if (drawn == UI_SCREEN_GRID) {
+                push_stat(&ui->grid_ms, &ui->n_grid, &ui->cap_grid, ms);
+                push_stat(&ui->grid_own_ms, &ui->n_grid_own, &ui->cap_grid_own, fc.own_ms);
+        }
         if (ui->tap_pending_t > 0) {
                 push_stat(&ui->tap_ms, &ui->n_taps, &ui->cap_taps,
                           ms_since((Uint64)ui->tap_pending_t));
@@ -860,9 +866,12 @@ static void write_stats(struct ui *ui)
         struct ui_texcache_stats ts;
         ui_texcache_stats(ui->tex, &ts);
         fprintf(f, "},\"frame_cpu_ms_p50\":%.3f,\"frame_cpu_ms_p99\":%.3f,\"frame_own_ms_p50\":%.3f,"
-                "\"frame_own_ms_p99\":%.3f",
+                "\"frame_own_ms_p99\":%.3f,\"grid_frames\":%d,\"grid_frame_ms_p50\":%.3f,"
+                "\"grid_frame_ms_p99\":%.3f,\"grid_frame_own_ms_p99\":%.3f",
                 pct(ui->frame_cpu_ms, ui->n_frame_cpu, 50), pct(ui->frame_cpu_ms, ui->n_frame_cpu, 99),
-                pct(ui->frame_own_ms, ui->n_frame_own, 50), pct(ui->frame_own_ms, ui->n_frame_own, 99));
+                pct(ui->frame_own_ms, ui->n_frame_own, 50), pct(ui->frame_own_ms, ui->n_frame_own, 99),
+                ui->n_grid, pct(ui->grid_ms, ui->n_grid, 50), pct(ui->grid_ms, ui->n_grid, 99),
+                pct(ui->grid_own_ms, ui->n_grid_own, 99));
         fprintf(f, ",\"thumbs\":{\"uploaded\":%" PRIu64 ",\"scaled\":%" PRIu64 ",\"created\":%" PRIu64
                 ",\"reused\":%" PRIu64 ",\"prewarmed\":%" PRIu64 ",\"pooled\":%d}}\n",
                 ts.uploaded, ts.scaled, ts.created, ts.reused, ts.prewarmed, ts.pooled);

@@ -224,6 +224,10 @@ struct ui {
          * for a CPU (--stats percentiles that other processes' load moves less) */
         double *frame_cpu_ms, *frame_own_ms;
         int n_frame_cpu, cap_frame_cpu, n_frame_own, cap_frame_own;
+        /* the grid screen's frames alone (wall, own): the fling without the
+         * first frames of the screens before it */
+        double *grid_ms, *grid_own_ms;
+        int n_grid, cap_grid, n_grid_own, cap_grid_own;
         double first_frame_ms;
         /* The costliest frame and the longest busy stretch of the loop (input,
          * bus, session tick and frame, between two waits), by part, so a slow
