@@ -124,7 +124,7 @@ struct app_kiosk {
         uint64_t source_serial;
         uint64_t photos_epoch;      /* app_kiosk_photos_epoch: bumped when the list is emptied */
         bool walk_running;
-        int64_t walk_started_ms, published_ms;
+        int64_t first_found_ms, published_ms; /* 0: none yet */
         int *pos;                   /* ingest id -> photo index, -1 not on the grid yet */
         size_t n_pos;
         struct app_ingest_item scratch; /* request_thumbs' lookups, under state_lock */
@@ -394,8 +394,8 @@ static void post_photo_state(struct app_kiosk *k, int index)
 /* Put every photo the walk found that is not on the grid yet at the end of
  * the grid, newest first (app_ingest_sorted: EXIF capture time, else file
  * time). The grid's indices never move (the UI keys its textures and rows by
- * index), so this runs once when the walk ends, or, for a walk longer than
- * APP_KIOSK_PUBLISH_HOLD_MS, every APP_KIOSK_PUBLISH_EVERY_MS with what was
+ * index), so this runs once when the walk ends, or, for a walk going on
+ * APP_KIOSK_PUBLISH_HOLD_MS after its first photo, every APP_KIOSK_PUBLISH_EVERY_MS with what was
  * found meanwhile. Walker thread; state_lock held (state_lock -> the
  * session's own lock is the order everywhere). Returns photos added. */
 static int publish_locked(struct app_kiosk *k, struct app_ingest *s)
@@ -460,8 +460,14 @@ static void on_ingest_item(void *user, const struct app_ingest_item *item)
         pthread_mutex_lock(&k->state_lock);
         struct app_ingest *s = c->serial == k->source_serial ? k->ingest : NULL;
         int64_t now = app_kiosk_now_ms();
+        /* The hold counts from the first photo found, not from the start of
+         * the walk: a cold decode helper can take a second to start on a
+         * loaded machine, and a hold spent on that would publish the first
+         * photo probed alone, at the top of the grid for good. */
+        if (s && !k->first_found_ms)
+                k->first_found_ms = now;
         bool due = s && (k->cam_imp || (k->published_ms ? now - k->published_ms >= APP_KIOSK_PUBLISH_EVERY_MS
-                                                        : now - k->walk_started_ms >= APP_KIOSK_PUBLISH_HOLD_MS));
+                                                        : now - k->first_found_ms >= APP_KIOSK_PUBLISH_HOLD_MS));
         int added = due ? publish_locked(k, s) : 0;
         int found = k->n_photos;
         pthread_mutex_unlock(&k->state_lock);
@@ -689,6 +695,7 @@ static void source_stop(struct app_kiosk *k)
         k->source = SOURCE_NONE;
         k->walk_running = false;
         k->published_ms = 0;
+        k->first_found_ms = 0;
         k->source_gone = false;
         k->volume_id[0] = '\0';
         k->cam_gone = false;
@@ -768,7 +775,7 @@ static int open_source(struct app_kiosk *k, const char *path, const char *volume
         ctx->serial = ++k->source_serial;
         k->source = SOURCE_FOLDER;
         k->walk_running = true;
-        k->walk_started_ms = app_kiosk_now_ms();
+        k->first_found_ms = 0;
         k->published_ms = 0;
         k->session_dir = dir;
         copy_str(k->volume_id, sizeof(k->volume_id), volume_id);

@@ -66,7 +66,7 @@ enum app_kiosk_feature {
 
 #define APP_KIOSK_WORKERS 2         /* thumbnail threads: the 2 cores (DESIGN.md) */
 #define APP_KIOSK_MAX_PHOTOS 20000  /* per session: bounds memory of the list */
-#define APP_KIOSK_PUBLISH_HOLD_MS 1000 /* a walk shorter than this shows its photos
+#define APP_KIOSK_PUBLISH_HOLD_MS 1000 /* a walk ending within this of its first photo shows its photos
                                          all at once, newest first; a longer one shows
                                          what it found so far, then adds batches */
 #define APP_KIOSK_PUBLISH_EVERY_MS 500  /* batch interval after the hold */
@@ -151,7 +151,7 @@ bool app_kiosk_session_active(struct app_kiosk *k);
  * on select into the session spool). Replaces the current photo list (whose
  * session files are wiped). Photos appear newest first (EXIF capture time,
  * else file time), grouped by day (photo.date): all at once when the walk
- * takes less than APP_KIOSK_PUBLISH_HOLD_MS, otherwise what was found so far,
+ * ends within APP_KIOSK_PUBLISH_HOLD_MS of its first photo, otherwise what was found so far,
  * then further batches, each newest first, after the earlier ones (indices
  * never move). Posts APP_MSG_WALK_PROGRESS per batch and APP_MSG_WALK_DONE. */
 int app_kiosk_open_folder(struct app_kiosk *k, const char *path);
