@@ -1,6 +1,7 @@
 /* Helpers for the ingest tests (see ingest_test_util.h). */
 #include "ingest_test_util.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,4 +46,33 @@ int ingest_test_inside(const char *root, const char *path)
                 return 0;
         size_t n = strlen(a);
         return strncmp(a, b, n) == 0 && (b[n] == '/' || b[n] == '\0');
+}
+
+int ingest_test_count_entries(const char *dir, const char *prefix)
+{
+        DIR *d = opendir(dir);
+        if (!d)
+                return -1;
+        int n = 0;
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+                    strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+                        n++;
+        closedir(d);
+        return n;
+}
+
+char *ingest_test_session_folder(const char *sessions)
+{
+        DIR *d = opendir(sessions);
+        if (!d)
+                return NULL;
+        char *r = NULL;
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (strncmp(de->d_name, "s-", 2) == 0 && !r)
+                        r = pk_test_strdupf("%s/%s", sessions, de->d_name);
+        closedir(d);
+        return r;
 }

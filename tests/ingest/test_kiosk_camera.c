@@ -24,6 +24,7 @@
 
 #include "app/kiosk.h"
 #include "tests/bus_testutil.h"
+#include "ingest_test_util.h"
 #include "tests/testutil.h"
 
 #define MODEL "Directory Browse"
@@ -157,35 +158,6 @@ static bool is_failed(struct fx *f, const struct app_kiosk_camera_status *st)
         return st->state == APP_KIOSK_CAMERA_FAILED;
 }
 
-static int count_entries(const char *dir, const char *prefix)
-{
-        DIR *d = opendir(dir);
-        if (!d)
-                return -1;
-        int n = 0;
-        struct dirent *de;
-        while ((de = readdir(d)))
-                if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
-                    strncmp(de->d_name, prefix, strlen(prefix)) == 0)
-                        n++;
-        closedir(d);
-        return n;
-}
-
-static char *session_folder(struct fx *f)
-{
-        DIR *d = opendir(f->sessions);
-        if (!d)
-                return NULL;
-        char *r = NULL;
-        struct dirent *de;
-        while ((de = readdir(d)))
-                if (strncmp(de->d_name, "s-", 2) == 0 && !r)
-                        r = pk_test_strdupf("%s/%s", f->sessions, de->d_name);
-        closedir(d);
-        return r;
-}
-
 static void open_camera(struct fx *f)
 {
         assert_int_equal(app_kiosk_camera_arrived(f->k, MODEL, f->port, DEV_ID), 0);
@@ -262,7 +234,7 @@ static void camera_photos_stream_onto_the_grid_newest_first_and_the_wipe_leaves_
         assert_int_equal(ready, N_CAM);
 
         /* On disk: a private session folder; downloads under our own names. */
-        char *sess = session_folder(f);
+        char *sess = ingest_test_session_folder(f->sessions);
         assert_non_null(sess);
         char *cam = pk_test_strdupf("%s/camera", sess);
         struct stat sst;
@@ -270,8 +242,8 @@ static void camera_photos_stream_onto_the_grid_newest_first_and_the_wipe_leaves_
         assert_int_equal(sst.st_mode & 0777, 0700);
         assert_int_equal(stat(cam, &sst), 0);
         assert_int_equal(sst.st_mode & 0777, 0700);
-        assert_int_equal(count_entries(cam, ""), N_CAM);
-        assert_int_equal(count_entries(cam, "p"), N_CAM); /* p000000 ...: never a device name */
+        assert_int_equal(ingest_test_count_entries(cam, ""), N_CAM);
+        assert_int_equal(ingest_test_count_entries(cam, "p"), N_CAM); /* p000000 ...: never a device name */
 
         /* Select: the spool holds exactly the camera file's bytes. */
         assert_int_equal(app_kiosk_set_quantity(f->k, 0, 1), 0);
@@ -284,7 +256,7 @@ static void camera_photos_stream_onto_the_grid_newest_first_and_the_wipe_leaves_
         }
         assert_true(p.copied);
         char *spool = pk_test_strdupf("%s/spool", sess);
-        assert_int_equal(count_entries(spool, ""), 1);
+        assert_int_equal(ingest_test_count_entries(spool, ""), 1);
         DIR *d = opendir(spool);
         struct dirent *de;
         char *copy = NULL;
@@ -303,7 +275,7 @@ static void camera_photos_stream_onto_the_grid_newest_first_and_the_wipe_leaves_
 
         app_kiosk_session_end(f->k);
         assert_int_equal(stat(sess, &sst), -1);
-        assert_int_equal(count_entries(f->sessions, ""), 0);
+        assert_int_equal(ingest_test_count_entries(f->sessions, ""), 0);
         assert_int_equal(app_kiosk_photo_count(f->k), 0);
         assert_int_equal(app_kiosk_source_state(f->k), APP_KIOSK_SOURCE_NONE);
         free(cam), free(sess);
@@ -377,7 +349,7 @@ static void camera_unplugged_mid_transfer_keeps_its_photos_and_the_same_phone_re
         free(pulled);
 
         app_kiosk_session_end(f->k);
-        assert_int_equal(count_entries(f->sessions, ""), 0);
+        assert_int_equal(ingest_test_count_entries(f->sessions, ""), 0);
         fx_free(f);
 }
 
@@ -399,12 +371,12 @@ static void camera_unplug_seen_by_the_usb_watcher_stops_the_transfer_at_once(voi
         assert_int_equal(app_kiosk_photo_count(f->k), N_CAM);
         /* Ending the session while nothing runs, then again mid-transfer. */
         app_kiosk_session_end(f->k);
-        assert_int_equal(count_entries(f->sessions, ""), 0);
+        assert_int_equal(ingest_test_count_entries(f->sessions, ""), 0);
         assert_int_equal(app_kiosk_session_start(f->k), 0);
         assert_int_equal(app_kiosk_open_camera(f->k, MODEL, f->port, DEV_ID), 0);
         assert_true(wait_status(f, first_on_grid));
         app_kiosk_session_end(f->k); /* joins the download: never hangs */
-        assert_int_equal(count_entries(f->sessions, ""), 0);
+        assert_int_equal(ingest_test_count_entries(f->sessions, ""), 0);
         fx_free(f);
 }
 
@@ -422,7 +394,7 @@ static void camera_that_cannot_be_opened_fails_with_a_message_and_no_leftovers(v
         assert_false(app_kiosk_walk_running(f->k));
         assert_int_equal(app_kiosk_photo_count(f->k), 0);
         app_kiosk_session_end(f->k);
-        assert_int_equal(count_entries(f->sessions, ""), 0);
+        assert_int_equal(ingest_test_count_entries(f->sessions, ""), 0);
         free(port);
         fx_free(f);
 }

@@ -20,6 +20,7 @@
 
 #include "app/kiosk.h"
 #include "tests/bus_testutil.h"
+#include "ingest_test_util.h"
 #include "tests/testutil.h"
 
 struct fx {
@@ -134,36 +135,6 @@ static bool is_copied(const struct app_kiosk_photo *p) { return p->copied && !p-
 static bool is_reinsert(const struct app_kiosk_photo *p) { return p->reinsert; }
 
 /* Entries in `dir` whose name starts with `prefix` (-1: no such folder). */
-static int count_entries(const char *dir, const char *prefix)
-{
-        DIR *d = opendir(dir);
-        if (!d)
-                return -1;
-        int n = 0;
-        struct dirent *de;
-        while ((de = readdir(d)))
-                if (strncmp(de->d_name, prefix, strlen(prefix)) == 0 && strcmp(de->d_name, ".") &&
-                    strcmp(de->d_name, ".."))
-                        n++;
-        closedir(d);
-        return n;
-}
-
-/* The one session folder under sessions/ (malloc'd), or NULL. */
-static char *session_folder(struct fx *f)
-{
-        DIR *d = opendir(f->sessions);
-        if (!d)
-                return NULL;
-        char *r = NULL;
-        struct dirent *de;
-        while ((de = readdir(d)))
-                if (strncmp(de->d_name, "s-", 2) == 0 && !r)
-                        r = pk_test_strdupf("%s/%s", f->sessions, de->d_name);
-        closedir(d);
-        return r;
-}
-
 /* Children of this process running the sandboxed decoder. */
 static int decode_helpers_running(void)
 {
@@ -249,12 +220,12 @@ static void kiosk_shows_newest_first_by_day_with_sandboxed_thumbnails(void **sta
         assert_int_equal(ready, N_PHOTOS);
         /* Made by the sandboxed helpers, kept as files in the session folder. */
         assert_true(decode_helpers_running() >= 1);
-        char *sess = session_folder(f);
+        char *sess = ingest_test_session_folder(f->sessions);
         assert_non_null(sess);
         char *thumbs = pk_test_strdupf("%s/thumbs", sess);
-        for (int n = 0; n < 100 && count_entries(thumbs, "0") < N_PHOTOS; n++)
+        for (int n = 0; n < 100 && ingest_test_count_entries(thumbs, "0") < N_PHOTOS; n++)
                 usleep(50 * 1000); /* the last ones are renamed after their pixels went out */
-        assert_int_equal(count_entries(thumbs, "0"), N_PHOTOS);
+        assert_int_equal(ingest_test_count_entries(thumbs, "0"), N_PHOTOS);
         free(thumbs);
         free(sess);
 
@@ -303,7 +274,7 @@ static void kiosk_photo_the_decoder_dies_on_cannot_be_read_and_kiosk_carries_on(
         assert_int_equal(app_kiosk_summary(f->k, &s), 0);
         assert_int_equal(s.prints, 0);
         app_kiosk_session_end(f->k);
-        assert_int_equal(count_entries(f->sessions, "s-"), 0);
+        assert_int_equal(ingest_test_count_entries(f->sessions, "s-"), 0);
         fx_free(f);
 }
 
@@ -313,10 +284,10 @@ static void kiosk_select_copies_into_session_spool_and_session_end_wipes_it(void
         assert_int_equal(open_and_walk(f), N_PHOTOS);
         assert_int_equal(app_kiosk_set_quantity(f->k, 0, 2), 0);
         assert_true(wait_photo(f, 0, is_copied));
-        char *sess = session_folder(f);
+        char *sess = ingest_test_session_folder(f->sessions);
         assert_non_null(sess);
         char *spool = pk_test_strdupf("%s/spool", sess);
-        assert_int_equal(count_entries(spool, ""), 1); /* only <sha256>.jpeg, no temp file */
+        assert_int_equal(ingest_test_count_entries(spool, ""), 1); /* only <sha256>.jpeg, no temp file */
         /* The spool file holds exactly the photo's bytes (b.jpg is photo 0). */
         DIR *d = opendir(spool);
         struct dirent *de;
@@ -338,7 +309,7 @@ static void kiosk_select_copies_into_session_spool_and_session_end_wipes_it(void
         /* Nothing of the customer's is left: no session folder, no spool, no thumbnails. */
         struct stat st;
         assert_int_equal(stat(sess, &st), -1);
-        assert_int_equal(count_entries(f->sessions, ""), 0);
+        assert_int_equal(ingest_test_count_entries(f->sessions, ""), 0);
         assert_int_equal(app_kiosk_photo_count(f->k), 0);
         free(spool);
         free(sess);
@@ -356,7 +327,7 @@ static void kiosk_inactivity_timeout_warns_then_the_receiver_ends_and_wipes_the_
         assert_int_equal(open_and_walk(f), N_PHOTOS);
         assert_int_equal(app_kiosk_set_quantity(f->k, 0, 1), 0);
         assert_true(wait_photo(f, 0, is_copied));
-        char *sess = session_folder(f);
+        char *sess = ingest_test_session_folder(f->sessions);
         assert_non_null(sess);
         /* The clock starts now: on a loaded machine the copy above can take
          * longer than the whole timeout, and a first tick after it would see
@@ -379,7 +350,7 @@ static void kiosk_inactivity_timeout_warns_then_the_receiver_ends_and_wipes_the_
         app_kiosk_session_end(f->k); /* what ui/ui.c does, off its UI thread */
         struct stat st;
         assert_int_equal(stat(sess, &st), -1);
-        assert_int_equal(count_entries(f->sessions, ""), 0);
+        assert_int_equal(ingest_test_count_entries(f->sessions, ""), 0);
         assert_int_equal(app_kiosk_photo_count(f->k), 0);
         free(sess);
         fx_free(f);
@@ -459,7 +430,7 @@ static void kiosk_pulled_out_stick_waits_and_the_same_stick_resumes(void **state
         assert_int_equal(app_kiosk_photo_count(k), N_PHOTOS);
 
         app_kiosk_session_end(k);
-        assert_int_equal(count_entries(sessions, ""), 0);
+        assert_int_equal(ingest_test_count_entries(sessions, ""), 0);
         app_kiosk_free(k);
         app_bus_free(bus);
         umount2(mp, MNT_DETACH);
