@@ -251,6 +251,13 @@ static int helper_spawn(struct app_decode_pool *p, struct helper *h, struct img_
         envp[ne++] = (char *)"VIPS_CONCURRENCY=1";
         /* Never a temp file: the helper may not write one anyway. */
         envp[ne++] = (char *)"VIPS_DISC_THRESHOLD=8g";
+        /* Transparent huge pages for malloc: a progressive JPEG's coefficient
+         * buffer (tens of MB, zeroed by libjpeg) then costs a few dozen page
+         * faults instead of thousands; on the kiosk's VM that was a quarter
+         * of the CPU time of the first screen's thumbnails
+         * (tests/bench/ingest.sh). Needs THP "madvise" or "always"; else a
+         * no-op. */
+        envp[ne++] = (char *)"GLIBC_TUNABLES=glibc.malloc.hugetlb=1";
         if (p->cfg.test_hooks)
                 envp[ne++] = (char *)"PK_DECODE_TEST_HOOKS=1";
         if (p->env_asan[0])
