@@ -308,7 +308,7 @@ void ui_scroll_update(struct ui *ui, struct ui_scroll *s, struct ui_rect r, floa
 void ui_draw_qr(struct ui *ui, const char *text, struct ui_rect r);
 
 /* texcache.c: photo textures, LRU with a byte bound and a per-frame upload budget */
-#define UI_TEX_BUDGET_BYTES (48u << 20) /* thumbnails: ~65 cells of 1920x1080, 3 screens */
+#define UI_TEX_BUDGET_BYTES (36u << 20) /* thumbnails: ~50 cells of 1920x1080, 2.5 screens */
 #define UI_PTEX_BUDGET_BYTES (64u << 20) /* soft-proof previews (review screen) */
 /* Thumbnail uploads per frame: at most this many and, after the first, only
  * while the frame has spent less than UI_TEX_UPLOAD_BUDGET_MS on them (an

@@ -35,7 +35,7 @@ s = json.load(open(sys.argv[1]))
 assert s["photos"] == 10000, s
 # 1080 px tall at 320 dp cells: a few rows of 5 cells are visible at once
 assert 0 < s["max_visible_cells"] <= 40, s
-assert s["texture_bytes"] <= 48 * 1024 * 1024, s
+assert s["texture_bytes"] <= 36 * 1024 * 1024, s
 assert s["textures"] < 10000, s
 print("ok: %d photos, at most %d cells drawn, %d textures (%d bytes)" %
       (s["photos"], s["max_visible_cells"], s["textures"], s["texture_bytes"]))
