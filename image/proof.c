@@ -171,124 +171,41 @@ out:
         return rc;
 }
 
-/* img__load_rgb (render.c) on a VipsSource, step for step: the same loader
- * options, orientation from the probe, rotation, alpha flattened on white,
- * embedded RGB profile copied out, anything else brought to 8-bit sRGB. The
- * one difference: no profile file can be opened here, so the conversion to
- * sRGB uses libvips' built-in "srgb" profile instead of profiles_dir/sRGB.icc. */
+/* img__load_rgb (render.c) on a VipsSource: the same loader options, then
+ * the same steps (img__rgb_from_loaded). The one difference: no profile file
+ * can be opened here, so the conversion to sRGB uses libvips' built-in "srgb"
+ * profile instead of profiles_dir/sRGB.icc. */
 static int load_rgb_source(VipsSource *in, enum img_format fmt, int shrink, int orientation,
                            int rotate, VipsImage **ret, struct img_icc *ret_embedded,
                            bool *ret_converted, struct img_errbuf *err)
 {
         memset(ret_embedded, 0, sizeof(*ret_embedded));
         *ret_converted = false;
-        VipsImage *base = vips_image_new();
-        VipsImage **t = (VipsImage **)vips_object_local_array(VIPS_OBJECT(base), 12);
-        int rc = IMG_OK;
+        VipsImage *loaded = NULL;
         int r;
-        VipsImage *cur = NULL;
-        bool is16 = false, has_icc = false, rgb = false;
-        const void *icc = NULL;
-        size_t icc_len = 0;
         switch (fmt) {
         case IMG_FMT_JPEG:
-                r = vips_jpegload_source(in, &t[0], "shrink", shrink, "fail_on", VIPS_FAIL_ON_ERROR,
-                                         NULL);
+                r = vips_jpegload_source(in, &loaded, "shrink", shrink, "fail_on",
+                                         VIPS_FAIL_ON_ERROR, NULL);
                 break;
         case IMG_FMT_PNG:
-                r = vips_pngload_source(in, &t[0], "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+                r = vips_pngload_source(in, &loaded, "fail_on", VIPS_FAIL_ON_ERROR, NULL);
                 break;
         case IMG_FMT_WEBP:
-                r = vips_webpload_source(in, &t[0], "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+                r = vips_webpload_source(in, &loaded, "fail_on", VIPS_FAIL_ON_ERROR, NULL);
                 break;
         case IMG_FMT_HEIF:
-                r = vips_heifload_source(in, &t[0], "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+                r = vips_heifload_source(in, &loaded, "fail_on", VIPS_FAIL_ON_ERROR, NULL);
                 break;
         case IMG_FMT_TIFF: /* never customer input */
         default:
-                g_object_unref(base);
                 return img_fail(err, IMG_E_UNSUPPORTED, "format not allowed for a preview");
         }
-        if (r) {
-                rc = img__vips_fail(err, IMG_E_CORRUPT, "decode");
-                goto out;
-        }
-        if (vips_copy(t[0], &t[1], NULL)) {
-                rc = img__vips_fail(err, IMG_E_INTERNAL, "copy");
-                goto out;
-        }
-        vips_image_set_int(t[1], VIPS_META_ORIENTATION, orientation);
-        if (vips_autorot(t[1], &t[2], NULL)) {
-                rc = img__vips_fail(err, IMG_E_INTERNAL, "orientation");
-                goto out;
-        }
-        cur = t[2];
-        if (rotate) {
-                VipsAngle a = rotate == 90 ? VIPS_ANGLE_D90
-                              : rotate == 180 ? VIPS_ANGLE_D180
-                                              : VIPS_ANGLE_D270;
-                if (vips_rot(cur, &t[3], a, NULL)) {
-                        rc = img__vips_fail(err, IMG_E_INTERNAL, "rotate");
-                        goto out;
-                }
-                cur = t[3];
-        }
-        is16 = cur->BandFmt == VIPS_FORMAT_USHORT;
-        if (vips_image_hasalpha(cur)) {
-                double white = is16 ? 65535 : 255;
-                /* The operation takes its own reference to the array: ours
-                 * is dropped at once (render.c's copy leaks it, 80 bytes a
-                 * photo with alpha; a long-lived helper must not). */
-                VipsArrayDouble *bg = vips_array_double_newv(1, white);
-                r = vips_flatten(cur, &t[4], "background", bg, "max_alpha", white, NULL);
-                vips_area_unref(VIPS_AREA(bg));
-                if (r ||
-                    vips_cast(t[4], &t[5], is16 ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR, NULL)) {
-                        rc = img__vips_fail(err, IMG_E_INTERNAL, "flatten");
-                        goto out;
-                }
-                cur = t[5];
-        }
-        has_icc = vips_image_get_typeof(cur, VIPS_META_ICC_NAME) &&
-                  !vips_image_get_blob(cur, VIPS_META_ICC_NAME, &icc, &icc_len);
-        rgb = cur->Bands == 3 && cur->Type != VIPS_INTERPRETATION_CMYK &&
-              (cur->BandFmt == VIPS_FORMAT_UCHAR || cur->BandFmt == VIPS_FORMAT_USHORT);
-        if (rgb && has_icc) {
-                rc = img_icc_from_memory(icc, icc_len, true, ret_embedded, err);
-                if (rc)
-                        goto out;
-        } else if (!rgb) {
-                if (has_icc || cur->Type == VIPS_INTERPRETATION_CMYK)
-                        r = vips_icc_transform(cur, &t[6], "srgb", "embedded", TRUE, "intent",
-                                               VIPS_INTENT_RELATIVE, "depth", 8, NULL);
-                else
-                        r = vips_colourspace(cur, &t[6], VIPS_INTERPRETATION_sRGB, NULL);
-                if (r || vips_cast(t[6], &t[7], VIPS_FORMAT_UCHAR, NULL)) {
-                        rc = img__vips_fail(err, IMG_E_CORRUPT, "convert to sRGB");
-                        goto out;
-                }
-                if (t[7]->Bands != 3) {
-                        rc = img_fail(err, IMG_E_UNSUPPORTED, "%d bands after conversion",
-                                      t[7]->Bands);
-                        goto out;
-                }
-                cur = t[7];
-                *ret_converted = true;
-        }
-        if (vips_copy(cur, &t[8], "interpretation",
-                      cur->BandFmt == VIPS_FORMAT_USHORT ? VIPS_INTERPRETATION_RGB16
-                                                         : VIPS_INTERPRETATION_sRGB,
-                      NULL)) {
-                rc = img__vips_fail(err, IMG_E_INTERNAL, "copy");
-                goto out;
-        }
-        vips_image_remove(t[8], VIPS_META_ICC_NAME);
-        g_object_ref(t[8]);
-        *ret = t[8];
-out:
-        if (rc)
-                img_icc_done(ret_embedded);
-        g_object_unref(base);
+        if (r)
+                return img__vips_fail(err, IMG_E_CORRUPT, "decode");
+        int rc = img__rgb_from_loaded(loaded, orientation, rotate, "srgb", ret, ret_embedded,
+                                      ret_converted, err);
+        g_object_unref(loaded);
         return rc;
 }
 

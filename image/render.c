@@ -54,6 +54,40 @@ int img__load_rgb(const char *path, enum img_format fmt, int shrink, int orienta
 {
         memset(ret_embedded, 0, sizeof(*ret_embedded));
         *ret_converted = false;
+        VipsImage *loaded = NULL;
+        int r;
+        switch (fmt) {
+        case IMG_FMT_JPEG:
+                r = vips_jpegload(path, &loaded, "shrink", shrink, "fail_on", VIPS_FAIL_ON_ERROR,
+                                  NULL);
+                break;
+        case IMG_FMT_PNG:
+                r = vips_pngload(path, &loaded, "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+                break;
+        case IMG_FMT_WEBP:
+                r = vips_webpload(path, &loaded, "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+                break;
+        case IMG_FMT_HEIF:
+                r = vips_heifload(path, &loaded, "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+                break;
+        case IMG_FMT_TIFF: /* only our own masters, never customer input */
+        default:
+                return img_fail(err, IMG_E_UNSUPPORTED, "format not allowed for rendering");
+        }
+        if (r)
+                return img__vips_fail(err, IMG_E_CORRUPT, "decode");
+        int rc = img__rgb_from_loaded(loaded, orientation, rotate, srgb_path, ret, ret_embedded,
+                                      ret_converted, err);
+        g_object_unref(loaded);
+        return rc;
+}
+
+int img__rgb_from_loaded(VipsImage *loaded, int orientation, int rotate, const char *srgb_profile,
+                         VipsImage **ret, struct img_icc *ret_embedded, bool *ret_converted,
+                         struct img_errbuf *err)
+{
+        memset(ret_embedded, 0, sizeof(*ret_embedded));
+        *ret_converted = false;
         VipsImage *base = vips_image_new();
         VipsImage **t = (VipsImage **)vips_object_local_array(VIPS_OBJECT(base), 12);
         int rc = IMG_OK;
@@ -62,32 +96,9 @@ int img__load_rgb(const char *path, enum img_format fmt, int shrink, int orienta
         bool is16 = false, has_icc = false, rgb = false;
         const void *icc = NULL;
         size_t icc_len = 0;
-        switch (fmt) {
-        case IMG_FMT_JPEG:
-                r = vips_jpegload(path, &t[0], "shrink", shrink, "fail_on", VIPS_FAIL_ON_ERROR,
-                                  NULL);
-                break;
-        case IMG_FMT_PNG:
-                r = vips_pngload(path, &t[0], "fail_on", VIPS_FAIL_ON_ERROR, NULL);
-                break;
-        case IMG_FMT_WEBP:
-                r = vips_webpload(path, &t[0], "fail_on", VIPS_FAIL_ON_ERROR, NULL);
-                break;
-        case IMG_FMT_HEIF:
-                r = vips_heifload(path, &t[0], "fail_on", VIPS_FAIL_ON_ERROR, NULL);
-                break;
-        case IMG_FMT_TIFF: /* only our own masters, never customer input */
-        default:
-                g_object_unref(base);
-                return img_fail(err, IMG_E_UNSUPPORTED, "format not allowed for rendering");
-        }
-        if (r) {
-                rc = img__vips_fail(err, IMG_E_CORRUPT, "decode");
-                goto out;
-        }
         /* Orientation from the spec, not from the file's tag: libvips'
          * autorot is the reference implementation of the 8 EXIF cases. */
-        if (vips_copy(t[0], &t[1], NULL)) {
+        if (vips_copy(loaded, &t[1], NULL)) {
                 rc = img__vips_fail(err, IMG_E_INTERNAL, "copy");
                 goto out;
         }
@@ -110,8 +121,12 @@ int img__load_rgb(const char *path, enum img_format fmt, int shrink, int orienta
         is16 = cur->BandFmt == VIPS_FORMAT_USHORT;
         if (vips_image_hasalpha(cur)) {
                 double white = is16 ? 65535 : 255;
-                if (vips_flatten(cur, &t[4], "background", vips_array_double_newv(1, white),
-                                 "max_alpha", white, NULL) ||
+                /* The operation takes its own reference to the array: ours is
+                 * dropped at once (a long-lived helper must not leak it). */
+                VipsArrayDouble *bg = vips_array_double_newv(1, white);
+                r = vips_flatten(cur, &t[4], "background", bg, "max_alpha", white, NULL);
+                vips_area_unref(VIPS_AREA(bg));
+                if (r ||
                     vips_cast(t[4], &t[5], is16 ? VIPS_FORMAT_USHORT : VIPS_FORMAT_UCHAR, NULL)) {
                         rc = img__vips_fail(err, IMG_E_INTERNAL, "flatten");
                         goto out;
@@ -119,9 +134,9 @@ int img__load_rgb(const char *path, enum img_format fmt, int shrink, int orienta
                 cur = t[5];
         }
         has_icc = vips_image_get_typeof(cur, VIPS_META_ICC_NAME) &&
-                       !vips_image_get_blob(cur, VIPS_META_ICC_NAME, &icc, &icc_len);
+                  !vips_image_get_blob(cur, VIPS_META_ICC_NAME, &icc, &icc_len);
         rgb = cur->Bands == 3 && cur->Type != VIPS_INTERPRETATION_CMYK &&
-                   (cur->BandFmt == VIPS_FORMAT_UCHAR || cur->BandFmt == VIPS_FORMAT_USHORT);
+              (cur->BandFmt == VIPS_FORMAT_UCHAR || cur->BandFmt == VIPS_FORMAT_USHORT);
         if (rgb && has_icc) {
                 rc = img_icc_from_memory(icc, icc_len, true, ret_embedded, err);
                 if (rc)
@@ -130,7 +145,7 @@ int img__load_rgb(const char *path, enum img_format fmt, int shrink, int orienta
                 /* Grey, CMYK or an odd layout: libvips brings it to 8-bit sRGB
                  * (through the embedded profile when there is one). */
                 if (has_icc || cur->Type == VIPS_INTERPRETATION_CMYK)
-                        r = vips_icc_transform(cur, &t[6], srgb_path, "embedded", TRUE,
+                        r = vips_icc_transform(cur, &t[6], srgb_profile, "embedded", TRUE,
                                                "intent", VIPS_INTENT_RELATIVE, "depth", 8, NULL);
                 else
                         r = vips_colourspace(cur, &t[6], VIPS_INTERPRETATION_sRGB, NULL);

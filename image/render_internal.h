@@ -17,6 +17,12 @@
 int img__load_rgb(const char *path, enum img_format fmt, int shrink, int orientation, int rotate,
                   const char *srgb_path, VipsImage **ret, struct img_icc *ret_embedded,
                   bool *ret_converted, struct img_errbuf *err);
+/* The same steps on an image a loader has just made (not consumed): for
+ * callers that load from a VipsSource (proof.c in the decode helper).
+ * srgb_profile is an ICC file or libvips' built-in "srgb". */
+int img__rgb_from_loaded(VipsImage *loaded, int orientation, int rotate, const char *srgb_profile,
+                         VipsImage **ret, struct img_icc *ret_embedded, bool *ret_converted,
+                         struct img_errbuf *err);
 /* Write len bytes to path durably: temp file in the same folder, fsync,
  * rename, fsync the folder (img__tmp_create + write + img__tmp_commit). */
 int img__write_durable(const char *path, const void *data, size_t len, struct img_errbuf *err);
