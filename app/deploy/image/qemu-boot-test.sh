@@ -44,6 +44,9 @@ t0=$(date +%s.%N)
 since() { echo "$(date +%s.%N) $1" | awk '{printf "%.1f", $1 - $2}'; }
 
 cp --sparse=always "$dir/printkiosk.img" "$tmp/disk.img"
+# Every figure of this run is appended (boot 22 lost the escape line to a
+# later truncating tee).
+: > "$dir/qemu-figures.txt"
 cp /usr/share/OVMF/OVMF_VARS_4M.fd "$tmp/vars.fd"
 # The update disk: a small FAT file system labelled PKUPDATE holding bundles.
 mkupdate() {
@@ -165,7 +168,7 @@ grep -aq "PK-SLOT a" "$tmp/serial.log" || fail "first boot not from slot a"
         grep -ao 'PK-READY uptime_s=[0-9.]*' "$tmp/serial.log" | head -n1 | sed 's/.*=/boot_to_ready_kernel_s /'
         grep -ao 'PK-WATCHDOG .*' "$tmp/serial.log" | head -n1 | tr -d '\r'
         grep -ao 'PK-SELFTEST-DONE .*' "$tmp/serial.log" | head -n1 | tr -d '\r'
-} | tee "$dir/qemu-figures.txt"
+} | tee -a "$dir/qemu-figures.txt"
 grep -a 'PK-DOCTOR {"summary"' "$tmp/serial.log" | grep -q '"ok":true' || fail "doctor not ok"
 [ -s "$dir/attract.png" ] || fail "no screendump"
 stop
