@@ -41,7 +41,13 @@ while [ "$d" != / ]; do
 done
 
 ok=0
-cleanup_on_fail() { [ "$ok" = 1 ] || "$here/cups-down.sh" "$dir" >/dev/null 2>&1 || true; }
+cupsd_pid=""
+cleanup_on_fail() {
+        [ "$ok" = 1 ] && return
+        # cupsd's pid reaches DIR/pids only once the queues are set up
+        [ -n "$cupsd_pid" ] && kill "$cupsd_pid" 2>/dev/null
+        "$here/cups-down.sh" "$dir" >/dev/null 2>&1 || true
+}
 trap cleanup_on_fail EXIT
 
 mkdir -p "$dir/log" "$dir/etc/ppd" "$dir/etc/ssl" "$dir/spool/tmp" "$dir/cache" "$dir/state/certs" "$dir/printers"
@@ -160,11 +166,12 @@ CreateSelfSignedCerts no
 FileDevice No
 SetEnv DBUS_SYSTEM_BUS_ADDRESS unix:path=$dir/dbus.sock
 CONF
-cups_port=0
-cupsd_ok=0
-for _attempt in 1 2 3; do
-        cups_port=$(free_port)
-        cat > "$dir/etc/cupsd.conf" <<CONF
+# cupsd on a free port; 0 when it answers (cupsd_pid, cups_port set).
+start_cupsd() {
+        local _attempt
+        for _attempt in 1 2 3; do
+                cups_port=$(free_port)
+                cat > "$dir/etc/cupsd.conf" <<CONF
 LogLevel debug
 MaxLogSize 0
 Listen 127.0.0.1:$cups_port
@@ -193,34 +200,52 @@ IdleExitTimeout 0
   </Limit>
 </Policy>
 CONF
-        setsid cupsd -f -c "$dir/etc/cupsd.conf" -s "$dir/etc/cups-files.conf" \
-                </dev/null >"$dir/log/cupsd.out" 2>&1 &
-        cupsd_pid=$!
-        if wait_for 50 env CUPS_SERVER="127.0.0.1:$cups_port" lpstat -r; then
-                cupsd_ok=1
+                setsid cupsd -f -c "$dir/etc/cupsd.conf" -s "$dir/etc/cups-files.conf" \
+                        </dev/null >>"$dir/log/cupsd.out" 2>&1 &
+                cupsd_pid=$!
+                if wait_for 50 env CUPS_SERVER="127.0.0.1:$cups_port" lpstat -r; then
+                        return 0
+                fi
+                kill "$cupsd_pid" 2>/dev/null || true
+                wait "$cupsd_pid" 2>/dev/null || true
+        done
+        return 1
+}
+
+# The queues, one at a time. `lpadmin -m everywhere` makes cupsd 2.4.2 build
+# the PPD on a background thread that races its main loop: a fresh CI machine
+# saw cupsd die of "double free or corruption" and SIGSEGV, most often with
+# five queues added at once, once with one. pk-add-printer returns only once
+# the queue's PPD is served, so these threads never overlap; and when cupsd
+# dies anyway, the whole setup is redone with a fresh cupsd (bounded, 3).
+add_queues() {
+        local q
+        for q in $queues; do
+                # the kiosk's own queue setup (copies fix included), as a technician runs it
+                bash "$here/../../app/deploy/pk-add-printer" "$q" "ipp://localhost:${port_of[$q]}/ipp/print" \
+                        >/dev/null || return 1
+        done
+        for q in $queues; do
+                wait_for 100 sh -c "lpstat -p $q | grep -q 'is idle'" || return 1
+        done
+}
+
+cups_port=0
+setup_ok=0
+for setup in 1 2 3; do
+        start_cupsd || { echo "cups-up: cupsd did not start (see $dir/log)" >&2; exit 1; }
+        export CUPS_SERVER="127.0.0.1:$cups_port"
+        if add_queues; then
+                setup_ok=1
                 break
         fi
+        echo "cups-up: queue setup failed (attempt $setup; cupsd $(kill -0 "$cupsd_pid" 2>/dev/null && echo alive || echo died)); starting over" >&2
         kill "$cupsd_pid" 2>/dev/null || true
         wait "$cupsd_pid" 2>/dev/null || true
+        rm -rf "$dir/etc/printers.conf" "$dir/etc/printers.conf.O" "$dir/etc/ppd/"* "$dir/cache/"*
 done
-[ "$cupsd_ok" = 1 ] || { echo "cups-up: cupsd did not start (see $dir/log)" >&2; exit 1; }
+[ "$setup_ok" = 1 ] || { echo "cups-up: lpadmin failed" >&2; exit 1; }
 echo "PK_CUPSD_PID=$cupsd_pid" >> "$dir/pids"
-export CUPS_SERVER="127.0.0.1:$cups_port"
-
-# One queue at a time. `lpadmin -m everywhere` makes cupsd build the PPD on a
-# background thread, and CUPS 2.4.2 corrupts its heap when several of those
-# threads overlap: a fresh CI machine saw cupsd die of "double free or
-# corruption" and SIGSEGV with five queues added at once. pk-add-printer
-# returns only once the queue's PPD is served, so the threads never overlap.
-for q in $queues; do
-        # the kiosk's own queue setup (copies fix included), as a technician runs it
-        bash "$here/../../app/deploy/pk-add-printer" "$q" "ipp://localhost:${port_of[$q]}/ipp/print" >/dev/null ||
-                { echo "cups-up: lpadmin failed" >&2; exit 1; }
-done
-for q in $queues; do
-        wait_for 100 sh -c "lpstat -p $q | grep -q 'is idle'" ||
-                { echo "cups-up: queue $q not idle" >&2; exit 1; }
-done
 
 {
         echo "# written by tests/peers/cups-up.sh; source it"
