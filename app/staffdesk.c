@@ -128,10 +128,13 @@ static int64_t now_ms(void)
 /* Truncating copy (snapshot fields are shorter than the store's). */
 static void copy_str(char *dst, size_t n, const char *src)
 {
-        size_t l = src ? strnlen(src, n - 1) : 0;
-        if (l)
-                memcpy(dst, src, l);
-        dst[l] = '\0';
+        /* Byte by byte up to the NUL, not strnlen(src, n - 1): some sources
+         * are shorter arrays than n (store ids), and gcc -O3 refuses a bound
+         * past them. */
+        size_t i = 0;
+        for (; src && i + 1 < n && src[i]; i++)
+                dst[i] = src[i];
+        dst[i] = '\0';
 }
 
 static char *dup_opt(const char *s, bool *ok)
