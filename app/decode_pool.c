@@ -516,6 +516,31 @@ int app_decode_probe_fd(struct app_decode_pool *pool, int fd, unsigned flags,
         return rc;
 }
 
+/* One request whose answer carries pixels: a helper taken, called, its
+ * pixels copied out while the slot is still ours (the next request overwrites
+ * the buffer; sizes were checked against the map by helper_call), the helper
+ * given back and the result counted. (transfer full) *ret_data on success. */
+static int call_for_pixels(struct app_decode_pool *pool, struct app_decode_req *req,
+                           const int *fds, int nfds, struct app_decode_reply *r,
+                           uint8_t **ret_data, struct img_errbuf *err)
+{
+        int i = take_helper(pool);
+        struct helper *h = &pool->helpers[i];
+        int rc = helper_call(pool, h, req, fds, nfds, r, err);
+        uint8_t *data = NULL;
+        if (rc == 0) {
+                data = malloc(r->pixel_bytes);
+                if (data)
+                        memcpy(data, h->map, r->pixel_bytes);
+                else
+                        rc = img_fail(err, IMG_E_INTERNAL, "out of memory");
+        }
+        give_helper(pool, i);
+        count(pool, rc);
+        *ret_data = data;
+        return rc;
+}
+
 int app_decode_probe(struct app_decode_pool *pool, const char *path, unsigned flags,
                      struct img_probe *ret, struct img_errbuf *err)
 {
@@ -546,21 +571,8 @@ int app_decode_thumb_fd(struct app_decode_pool *pool, int fd,
                                      .square = spec->square,
                                      .allow_exif_thumb = spec->allow_exif_thumbnail};
         struct app_decode_reply r;
-        int i = take_helper(pool);
-        struct helper *h = &pool->helpers[i];
-        rc = helper_call(pool, h, &req, &fd, 1, &r, err);
         uint8_t *data = NULL;
-        if (rc == 0) {
-                /* Copy out while we still own the slot (the next request
-                 * overwrites the buffer). Sizes were checked against the map. */
-                data = malloc(r.pixel_bytes);
-                if (data)
-                        memcpy(data, h->map, r.pixel_bytes);
-                else
-                        rc = img_fail(err, IMG_E_INTERNAL, "out of memory");
-        }
-        give_helper(pool, i);
-        count(pool, rc);
+        rc = call_for_pixels(pool, &req, &fd, 1, &r, &data, err);
         if (rc == 0) {
                 ret_px->width = r.thumb_width;
                 ret_px->height = r.thumb_height;
@@ -658,20 +670,7 @@ int app_decode_proof_fd(struct app_decode_pool *pool, int fd, const struct img_p
                         req.test_op = pool->fault_next;
                 pool->fault_next = 0;
                 pthread_mutex_unlock(&pool->free_lock);
-                int i = take_helper(pool);
-                struct helper *h = &pool->helpers[i];
-                rc = helper_call(pool, h, &req, fds, APP_DECODE_MAX_FDS, &r, err);
-                if (rc == 0) {
-                        /* Copied out while the slot is ours; sizes checked
-                         * against the map and the box. */
-                        data = malloc(r.pixel_bytes);
-                        if (data)
-                                memcpy(data, h->map, r.pixel_bytes);
-                        else
-                                rc = img_fail(err, IMG_E_INTERNAL, "out of memory");
-                }
-                give_helper(pool, i);
-                count(pool, rc);
+                rc = call_for_pixels(pool, &req, fds, APP_DECODE_MAX_FDS, &r, &data, err);
         }
         for (int k = 1; k < APP_DECODE_MAX_FDS; k++)
                 if (fds[k] >= 0)
