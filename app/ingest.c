@@ -58,6 +58,21 @@ struct item {
         bool deferred; /* progressive: skipped until the first screen is done */
 };
 
+/* A candidate photo of the walk's first pass (see walker_main). */
+struct cand {
+        char *rel; /* raw relative path (transfer full) */
+        size_t name_off, name_len, dir_len;
+        uint64_t size;
+        int64_t mtime;
+        size_t order; /* walk order: ties of mtime, later first */
+};
+
+struct cand_list {
+        struct cand *v;
+        size_t n, cap;
+        bool oom;
+};
+
 struct app_ingest {
         struct app_ingest_opts o; /* strings below are our own copies */
         char *root, *volume_id, *thumbs_dir;
@@ -80,6 +95,7 @@ struct app_ingest {
         bool yielded; /* the walk paused for the first window already */
         bool feed_closed; /* fed session: app_ingest_feed_done was called */
         bool probe_gone; /* walker thread: the volume went away while probing */
+        struct cand_list cands; /* walker thread: the walk's first pass */
 
         pthread_t walker;
         bool walker_started;
@@ -374,23 +390,9 @@ static void walk_finish(struct app_ingest *s, bool gone)
  * so the photos of the first screen are probed first and their thumbnails can
  * start while the rest of the volume is still being probed (in walk order,
  * the newest are found last). The list is bounded by max_files. */
-struct cand {
-        char *rel; /* raw relative path (transfer full) */
-        size_t name_off, name_len, dir_len;
-        uint64_t size;
-        int64_t mtime;
-        size_t order; /* walk order: ties of mtime, later first */
-};
-
-struct cand_list {
-        struct cand *v;
-        size_t n, cap;
-        bool oom;
-};
-
 static int collect_file(void *user, const struct app_walk_file *f)
 {
-        struct cand_list *l = user;
+        struct cand_list *l = &((struct app_ingest *)user)->cands;
         if (l->n == l->cap) {
                 size_t ncap = l->cap ? l->cap * 2 : 256;
                 struct cand *n = realloc(l->v, ncap * sizeof(*n));
@@ -426,32 +428,6 @@ static int cmp_cand_newest(const void *a, const void *b)
         return x->order < y->order ? 1 : (x->order > y->order ? -1 : 0);
 }
 
-struct collect_ctx {
-        struct app_ingest *s;
-        struct cand_list *list;
-};
-
-static int collect_tramp(void *user, const struct app_walk_file *f)
-{
-        struct collect_ctx *c = user;
-        return collect_file(c->list, f);
-}
-
-static void collect_skip(void *user, enum app_ingest_skip r)
-{
-        on_skip(((struct collect_ctx *)user)->s, r);
-}
-
-static void collect_seen(void *user)
-{
-        on_seen(((struct collect_ctx *)user)->s);
-}
-
-static bool collect_stop(void *user)
-{
-        return should_stop(((struct collect_ctx *)user)->s);
-}
-
 static void *walker_main(void *arg)
 {
         struct app_ingest *s = arg;
@@ -460,21 +436,20 @@ static void *walker_main(void *arg)
                 .max_files = s->o.max_files,
                 .max_file_bytes = s->o.max_file_bytes,
         };
-        struct cand_list list = {0};
-        struct collect_ctx cc = {.s = s, .list = &list};
         struct app_walk_cb cb = {
-                .on_file = collect_tramp,
-                .on_skip = collect_skip,
-                .on_seen = collect_seen,
-                .should_stop = collect_stop,
-                .user = &cc,
+                .on_file = collect_file,
+                .on_skip = on_skip,
+                .on_seen = on_seen,
+                .should_stop = should_stop,
+                .user = s,
         };
         int r = app_walk(s->root_fd, &wo, &cb, NULL);
-        if (list.oom)
+        struct cand_list *l = &s->cands;
+        if (l->oom)
                 on_skip(s, APP_SKIP_UNREADABLE);
-        qsort(list.v, list.n, sizeof(*list.v), cmp_cand_newest);
-        for (size_t i = 0; i < list.n && !should_stop(s) && !s->probe_gone; i++) {
-                const struct cand *c = &list.v[i];
+        qsort(l->v, l->n, sizeof(*l->v), cmp_cand_newest);
+        for (size_t i = 0; i < l->n && !should_stop(s) && !s->probe_gone; i++) {
+                const struct cand *c = &l->v[i];
                 struct app_walk_file f = {
                         .rel = c->rel,
                         .name = c->rel + c->name_off,
@@ -486,9 +461,10 @@ static void *walker_main(void *arg)
                 };
                 (void)on_file(s, &f);
         }
-        for (size_t i = 0; i < list.n; i++)
-                free(list.v[i].rel);
-        free(list.v);
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i].rel);
+        free(l->v);
+        *l = (struct cand_list){0};
         walk_finish(s, r == DRV_E_GONE || s->probe_gone);
         vips_thread_shutdown(); /* the probe ran libvips on this thread */
         return NULL;
