@@ -447,7 +447,8 @@ static void *walker_main(void *arg)
         struct cand_list *l = &s->cands;
         if (l->oom)
                 on_skip(s, APP_SKIP_UNREADABLE);
-        qsort(l->v, l->n, sizeof(*l->v), cmp_cand_newest);
+        if (l->n > 1) /* qsort must not see NULL, even for no element */
+                qsort(l->v, l->n, sizeof(*l->v), cmp_cand_newest);
         for (size_t i = 0; i < l->n && !should_stop(s) && !s->probe_gone; i++) {
                 const struct cand *c = &l->v[i];
                 struct app_walk_file f = {
