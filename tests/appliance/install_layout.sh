@@ -28,9 +28,9 @@ done
 outside=$(cd "$r" && find . -mindepth 1 -maxdepth 1 ! -name usr)
 [ -z "$outside" ] || fail "installed outside /usr: $outside"
 [ ! -e "$r/usr/local" ] || fail "installed into /usr/local"
-# Every ExecStart of our units that names one of our binaries must exist.
+# Every ExecStart/ExecStartPre of our units that names one of our binaries must exist.
 for u in "$r"/usr/lib/systemd/system/printkiosk*.service; do
-        for exe in $(sed -n 's/^ExecStart=-\{0,1\}\([^ ]*\).*/\1/p' "$u"); do
+        for exe in $(sed -n 's/^ExecStart\(Pre\)\{0,1\}=-\{0,1\}\([^ ]*\).*/\2/p' "$u"); do
                 case $exe in
                 /usr/bin/printkiosk*|/usr/libexec/printkiosk/*)
                         [ -x "$r$exe" ] || fail "$(basename "$u") runs $exe, not installed" ;;
