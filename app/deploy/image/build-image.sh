@@ -4,7 +4,7 @@
 #
 #   build-image.sh --deb printkiosk_*.deb --out DIR [--version N] [--test]
 #                  [--mirror URL] [--keys DIR] [--bundle] [--unhealthy]
-#                  [--cache DIR] [--bundle-only]
+#                  [--cache DIR] [--bundle-only] [--also-unhealthy]
 #
 # Two stages, so a fix to anything after the Debian packages costs minutes,
 # not the ~30 min of a 2-core mmdebstrap run:
@@ -27,6 +27,8 @@
 #   printkiosk.img.zst   the same, compressed for distribution
 #   rootfs.ext4          the root file system alone (what an update installs)
 #   printkiosk-N.raucb   with --bundle: signed bundle for slot rootfs
+#   unhealthy.raucb      with --also-unhealthy: the same root, version N+1,
+#                        whose health check fails (qemu-boot-test.sh step 3)
 #   keys/                the development signing CA (reuse with --keys; real
 #                        deployments keep the private key off the build host)
 # --test adds printkiosk-selftest.service: on the serial console it prints
@@ -35,7 +37,7 @@
 # root whose health check fails (to prove rollback).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-deb= out= version=1 test=0 bundle=0 unhealthy=0 keys= cache= bundle_only=0
+deb= out= version=1 test=0 bundle=0 unhealthy=0 keys= cache= bundle_only=0 also_unhealthy=0
 mirror=http://deb.debian.org/debian
 while [ $# -gt 0 ]; do
         case $1 in
@@ -49,7 +51,8 @@ while [ $# -gt 0 ]; do
         --bundle) bundle=1; shift ;;
         --unhealthy) unhealthy=1; shift ;;
         --bundle-only) bundle=1; bundle_only=1; shift ;;
-        *) echo "usage: $0 --deb FILE --out DIR [--version N] [--test] [--bundle] [--unhealthy] [--keys DIR] [--mirror URL] [--cache DIR] [--bundle-only]" >&2; exit 2 ;;
+        --also-unhealthy) bundle=1; also_unhealthy=1; shift ;;
+        *) echo "usage: $0 --deb FILE --out DIR [--version N] [--test] [--bundle] [--unhealthy] [--keys DIR] [--mirror URL] [--cache DIR] [--bundle-only] [--also-unhealthy]" >&2; exit 2 ;;
         esac
 done
 [ -n "$deb" ] && [ -n "$out" ] || { echo "--deb and --out are required" >&2; exit 2; }
@@ -222,13 +225,17 @@ fi
 rm -f "$out/rootfs.ext4"
 cp --sparse=always "$work/rootfs.ext4" "$out/rootfs.ext4"
 
-if [ "$bundle" = 1 ]; then
-        mkdir -p "$work/bundle"
-        cp "$out/rootfs.ext4" "$work/bundle/rootfs.ext4"
+# mkbundle ROOTFS_EXT4 VERSION OUT: a signed verity bundle of one root.
+# zstd level 3 in the squashfs instead of mksquashfs' default gzip -9: the
+# bundle step was ~12 of the 17 min of an image build (boot 22, loaded
+# host); the image's kernel has CONFIG_SQUASHFS_ZSTD=y.
+mkbundle() {
+        rm -rf "$work/bundle"; mkdir -p "$work/bundle"
+        cp --sparse=always "$1" "$work/bundle/rootfs.ext4"
         cat > "$work/bundle/manifest.raucm" <<MANIFEST
 [update]
 compatible=printkiosk-x86_64
-version=$version
+version=$2
 
 [bundle]
 format=verity
@@ -236,10 +243,24 @@ format=verity
 [image.rootfs]
 filename=rootfs.ext4
 MANIFEST
-        rm -f "$out/printkiosk-$version.raucb"
+        rm -f "$3"
         rauc bundle --cert="$keys/signing.cert.pem" --key="$keys/signing.key.pem" \
-                "$work/bundle" "$out/printkiosk-$version.raucb"
-        log "bundle: $(stat -c %s "$out/printkiosk-$version.raucb") bytes"
+                --mksquashfs-args="-comp zstd -Xcompression-level 3" "$work/bundle" "$3"
+        log "bundle $(basename "$3"): $(stat -c %s "$3") bytes"
+}
+if [ "$bundle" = 1 ]; then
+        mkbundle "$out/rootfs.ext4" "$version" "$out/printkiosk-$version.raucb"
+fi
+if [ "$also_unhealthy" = 1 ]; then
+        # The same root with the forced health failure and the next version:
+        # the rollback test's bundle without a second package run.
+        touch "$root/usr/lib/printkiosk/force-unhealthy"
+        echo "printkiosk-$((version + 1))" > "$root/etc/printkiosk-release"
+        rm -f "$work/rootfs-bad.ext4"
+        mkfs.ext4 -q -L root -d "$root" "$work/rootfs-bad.ext4" 3G
+        mkbundle "$work/rootfs-bad.ext4" "$((version + 1))" "$out/unhealthy.raucb"
+        rm -f "$work/rootfs-bad.ext4" "$root/usr/lib/printkiosk/force-unhealthy"
+        echo "printkiosk-$version" > "$root/etc/printkiosk-release"
 fi
 [ "$bundle_only" = 1 ] && { log "done (bundle only)"; exit 0; }
 log "compressing"

@@ -4,7 +4,7 @@
 set -eu
 read test < /tmp/flags
 rm -f /tmp/flags /tmp/customize.sh
-systemctl enable printkiosk.service printkiosk-sync.service printkiosk-retention.timer \
+systemctl enable printkiosk.service printkiosk-kms.service printkiosk-sync.service printkiosk-retention.timer \
         printkiosk-health.service printkiosk-data-init.service NetworkManager.service cups.service
 systemctl set-default graphical.target
 # No console login by default; SSH only once provisioned (drop-in condition).
@@ -173,7 +173,52 @@ if [ ! -e "$dev" ] && [ ! -e /data/selftest-watchdog-done ] && systemctl is-acti
         # cage starts; the kiosk's exec; READY.
         journalctl -b -o short-monotonic --no-pager -u printkiosk.service 2>/dev/null | grep -a -i -E 'watchdog|start|main process|dumped|killing' | tail -n 8 | sed 's/^/PK-WDLOG /'
         grep -a 'kiosk-wrap:' /var/lib/printkiosk/wrap.log | grep -v 'cgroup' | tail -n 6 | sed 's/^/PK-WDLOG /'
+        for f in $(ls -t /var/lib/printkiosk/ld-stats.* 2>/dev/null | head -n 2); do
+                grep -a -E 'total startup time|time needed to load|relocation:' "$f" | tr -s ' \t' ' ' | sed "s|^|PK-LDSTATS $(basename "$f") |"
+        done
 fi
+if [ ! -e "$dev" ] && [ ! -e /data/selftest-kms-done ] && systemctl is-active -q printkiosk.service; then
+        # KMS/DRM fallback (issue 6): the kiosk straight on the VM's DRM
+        # device, no cage. /run/printkiosk-kms is the flag the fallback unit
+        # sets; starting printkiosk-kms.service stops the cage unit
+        # (Conflicts=). qemu-boot-test.sh takes a screendump on PK-KMS-READY;
+        # then the cage unit comes back for the rest of the test.
+        touch /data/selftest-kms-done /run/printkiosk-kms
+        t0=$(now)
+        systemctl start printkiosk-kms.service
+        i=0
+        while [ $i -lt 600 ] && ! systemctl is-active -q printkiosk-kms.service; do sleep 1; i=$((i + 1)); done
+        if systemctl is-active -q printkiosk-kms.service; then
+                t1=$(secs "$(show printkiosk-kms.service ActiveEnterTimestampMonotonic)")
+                echo "PK-KMS-READY start_to_ready_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') cage=$(pgrep -c -x cage) kiosk=$(pgrep -x printkiosk | head -n1) main=$(show printkiosk-kms.service MainPID) status=$(show printkiosk-kms.service StatusText | tr ' ' _) drm=$(ls /sys/class/drm | tr '\n' ,)"
+                sleep 30
+        else
+                echo "PK-KMS-NOT-READY state=$(systemctl is-active printkiosk-kms.service) result=$(show printkiosk-kms.service Result)"
+        fi
+        journalctl -b -o cat --no-pager -u printkiosk-kms.service 2>/dev/null | grep -a -v pam_ | tail -n 15 | sed 's/^/PK-KMSLOG /'
+        systemctl stop printkiosk-kms.service
+        rm -f /run/printkiosk-kms
+        systemctl start printkiosk.service
+        i=0
+        while [ $i -lt 600 ] && ! systemctl is-active -q printkiosk.service; do sleep 1; i=$((i + 1)); done
+        echo "PK-KMS-DONE cage_unit=$(systemctl is-active printkiosk.service)"
+fi
+# Boot assessment (before any install: the pre-install handler refuses
+# to install from a slot that is not blessed yet): systemd-bless-boot renames the counted entry (+N) of a
+# healthy slot to a plain one once boot-complete.target is reached (its
+# service runs after the target: wait for both).
+i=0
+# systemd-boot sets LoaderBootCountPath only when the booted entry counts
+# tries, and only then does systemd-bless-boot-generator pull in
+# boot-complete.target (a blessed entry boots without it: boot 22 waited the
+# whole 120 s for it on slot a).
+counted=$(ls /sys/firmware/efi/efivars/LoaderBootCountPath-* 2>/dev/null)
+[ -n "$counted" ] || i=120
+while [ $i -lt 120 ] && ! { systemctl is-active -q boot-complete.target &&
+        systemctl is-active -q systemd-bless-boot.service; }; do
+        sleep 1; i=$((i + 1))
+done
+echo "PK-ENTRIES boot_complete=$(systemctl is-active boot-complete.target) bless=$(systemctl is-active systemd-bless-boot.service) $(ls /boot/efi/loader/entries 2>/dev/null | tr '\n' ' ')"
 # Install each attached bundle once: the marker names the bundle by size and
 # time stamp (a second, different bundle on a later disk is installed too).
 mkdir -p /run/pkupdate
@@ -191,21 +236,6 @@ if mountpoint -q /run/pkupdate; then
                 echo "PK-UPDATE-FAILED"
         fi
 fi
-# Boot assessment: systemd-bless-boot renames the counted entry (+N) of a
-# healthy slot to a plain one once boot-complete.target is reached (its
-# service runs after the target: wait for both).
-i=0
-# systemd-boot sets LoaderBootCountPath only when the booted entry counts
-# tries, and only then does systemd-bless-boot-generator pull in
-# boot-complete.target (a blessed entry boots without it: boot 22 waited the
-# whole 120 s for it on slot a).
-counted=$(ls /sys/firmware/efi/efivars/LoaderBootCountPath-* 2>/dev/null)
-[ -n "$counted" ] || i=120
-while [ $i -lt 120 ] && ! { systemctl is-active -q boot-complete.target &&
-        systemctl is-active -q systemd-bless-boot.service; }; do
-        sleep 1; i=$((i + 1))
-done
-echo "PK-ENTRIES boot_complete=$(systemctl is-active boot-complete.target) bless=$(systemctl is-active systemd-bless-boot.service) $(ls /boot/efi/loader/entries 2>/dev/null | tr '\n' ' ')"
 echo "PK-SELFTEST-DONE restarts=$(show printkiosk.service NRestarts)"
 SELF
         chmod +x /usr/lib/printkiosk/printkiosk-selftest
@@ -223,6 +253,9 @@ SELF
         # cage uses wlroots' pixman renderer (no GL at all).
         printf '[Service]\nTimeoutStartSec=600\nWatchdogSec=30\nEnvironment=WLR_RENDERER=pixman GALLIUM_DRIVER=softpipe\n' \
                 > /etc/systemd/system/printkiosk.service.d/test-tcg.conf
+        mkdir -p /etc/systemd/system/printkiosk-kms.service.d
+        printf '[Service]\nTimeoutStartSec=600\nWatchdogSec=30\nEnvironment=GALLIUM_DRIVER=softpipe\n' \
+                > /etc/systemd/system/printkiosk-kms.service.d/test-tcg.conf
         # Diagnosis (boot 4: cage waited with no kiosk child and no log line):
         # a wrapper between cage and the kiosk logs the session environment
         # and both exit statuses. To a file on the data partition, which the
@@ -235,7 +268,9 @@ echo "kiosk-wrap: $(cut -d' ' -f1 /proc/uptime) start uid=$(id -u) WAYLAND_DISPL
 # The cgroup decides whether systemd gives the kiosk's READY=1 to the unit
 # (boot 16: in a session scope it did not).
 echo "kiosk-wrap: cgroup $(cat /proc/self/cgroup)" >&2
-/usr/bin/env -u WATCHDOG_PID /usr/bin/printkiosk --fullscreen --config /etc/printkiosk/printkiosk.conf
+# The dynamic loader's share of the kiosk's start (ld.so statistics, cycles).
+LD_DEBUG=statistics LD_DEBUG_OUTPUT=/var/lib/printkiosk/ld-stats \
+        /usr/bin/env -u WATCHDOG_PID /usr/bin/printkiosk --fullscreen --config /etc/printkiosk/printkiosk.conf
 rc=$?
 echo "kiosk-wrap: $(cut -d' ' -f1 /proc/uptime) printkiosk exited $rc" >&2
 exit $rc

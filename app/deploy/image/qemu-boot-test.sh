@@ -14,7 +14,9 @@
 #      the VT must stay tty1, the kiosk unit active with the same main pid,
 #      and a screendump taken after them (escape.png) must still show the
 #      attract screen (compared with one taken before the keys); no getty
-#      or login runs anywhere (PK-CONSOLE);
+#      or login runs anywhere (PK-CONSOLE); then the KMS/DRM fallback
+#      (printkiosk-kms.service, no cage) must reach READY and its screendump
+#      (kms.png) must show a screen (PK-KMS-READY);
 #   2. an update bundle on a second disk (label PKUPDATE) is installed into
 #      the inactive slot (time measured), the machine reboots into slot b;
 #   3. a second, deliberately unhealthy bundle (--unhealthy) is installed; its
@@ -157,6 +159,35 @@ if wait_for PK-ESCAPE-ARMED 900; then
         fi
 else
         soft+=("escape: never armed")
+fi
+# KMS/DRM fallback: the self test stops the cage unit, starts
+# printkiosk-kms.service (SDL's kmsdrm driver on the VM's DRM device) and
+# prints PK-KMS-READY; its screen must be the attract screen again.
+if wait_for 'PK-KMS-READY\|PK-KMS-NOT-READY' 1500 && grep -aq PK-KMS-READY "$tmp/serial.log"; then
+        sleep 5
+        rm -f "$dir/kms.png"
+        qmp "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"$dir/kms.png\",\"format\":\"png\"}}" \
+                || soft+=("kms: screendump failed")
+        qmp "{\"execute\":\"screendump\",\"arguments\":{\"filename\":\"$tmp/kms.ppm\"}}" || true
+        k=$(grep -ao 'PK-KMS-READY .*' "$tmp/serial.log" | head -n1 | tr -d '\r')
+        echo "$k" | grep -q ' cage=0 ' || soft+=("kms: cage still running ($k)")
+        ksim=0.000
+        [ -s "$tmp/before.ppm" ] && [ -s "$tmp/kms.ppm" ] && ksim=$(same "$tmp/before.ppm" "$tmp/kms.ppm")
+        # Not blank: the attract screen has text and a price list; a black
+        # or single-colour frame has (nearly) one colour.
+        colours=$(python3 - "$tmp/kms.ppm" <<'PY'
+import sys
+d = open(sys.argv[1], "rb").read()
+f = d.split(maxsplit=4)
+w, h = int(f[1]), int(f[2])
+px = f[4][: w * h * 3]
+print(len({px[i:i + 3] for i in range(0, len(px), 3 * 7)}))
+PY
+)
+        [ "${colours:-0}" -ge 8 ] || soft+=("kms: the screen is blank ($colours colours)")
+        echo "kms ${k#PK-KMS-READY } colours=$colours identical_to_cage_attract=$ksim" | tee -a "$dir/qemu-figures.txt"
+else
+        soft+=("kms: the kiosk did not reach READY on KMS/DRM ($(grep -ao 'PK-KMS-NOT-READY.*' "$tmp/serial.log" | head -n1))")
 fi
 wait_for PK-SELFTEST-DONE 1200 || fail "self test did not finish"
 cp "$tmp/serial.log" "$dir/serial-boot1.log"
