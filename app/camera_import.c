@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <vips/vips.h> /* vips_thread_shutdown: feeds probe in process without a pool */
 
 #include "app/ingest.h"
@@ -26,6 +28,9 @@ struct cfile {
         char *folder, *name; /* device's raw names (transfer full); never paths here */
         int64_t mtime;
         bool fetched, failed;
+        bool preview_tried;
+        bool has_id;         /* an ingest item exists (a preview or a placeholder) */
+        size_t id;           /* ... its id */
 };
 
 struct app_camera_import {
@@ -45,6 +50,9 @@ struct app_camera_import {
         struct cfile *files;
         size_t n_files, cap_files;
         GHashTable *known;           /* "folder/name" -> index + 1 */
+        bool previews_closed;        /* a full file was fed as a new item: no preview
+                                        may come after it (ids follow the feed order) */
+        uint64_t preview_bytes;
 };
 
 static const char *const state_names[_APP_CAMERA_STATE_MAX] = {
@@ -209,6 +217,83 @@ static int on_fetch_progress(void *user, uint64_t done, uint64_t total)
         return imp->stop || imp->left;
 }
 
+static void preview_path(struct app_camera_import *imp, size_t i, char *rel, size_t rl,
+                         char *path, size_t pl)
+{
+        snprintf(rel, rl, "v%06zu", i);
+        snprintf(path, pl, "%s/%s", imp->dir, rel);
+}
+
+static struct app_ingest_fed_file fed_file(const struct cfile *f, const char *rel)
+{
+        /* The display folder: the device's folder without its storage prefix
+         * is still the device's bytes; ingest sanitises both names. */
+        return (struct app_ingest_fed_file){
+                .rel = rel,
+                .name = f->name,
+                .name_len = strlen(f->name),
+                .folder = f->folder,
+                .folder_len = strlen(f->folder),
+                .mtime = f->mtime,
+        };
+}
+
+/* Feed files[i] as a preview item (rel: its preview file) or a placeholder
+ * (rel NULL). */
+static void feed_preview(struct app_camera_import *imp, size_t i, const char *rel)
+{
+        struct cfile *f = &imp->files[i];
+        struct app_ingest_fed_file ff = fed_file(f, rel);
+        struct drv_errbuf fe;
+        size_t id = 0;
+        if (app_ingest_feed_preview(imp->o.ingest, &ff, &id, &fe) == 0) {
+                f->has_id = true;
+                f->id = id;
+        }
+}
+
+/* The previews of the newest photos, before any full download: bounded by
+ * APP_CAMERA_PREVIEWS and APP_CAMERA_PREVIEW_BUDGET. A photo without a usable
+ * preview gets a placeholder only when a later one has a preview, so the
+ * ids stay in file order and a camera without previews feeds nothing. A
+ * device error ends the phase (the download that follows finds out whether
+ * the device left); the untried rest is tried again after a reconnect. */
+static void fetch_previews(struct app_camera_import *imp)
+{
+        size_t want = imp->o.previews < 0 ? 0
+                      : imp->o.previews > 0 ? (size_t)imp->o.previews : APP_CAMERA_PREVIEWS;
+        if (want > imp->n_files)
+                want = imp->n_files;
+        for (size_t i = 0; i < want && !imp->previews_closed && !imp->stop && !imp->left; i++) {
+                struct cfile *f = &imp->files[i];
+                if (f->fetched || f->failed || f->has_id || f->preview_tried)
+                        continue;
+                if (imp->preview_bytes >= APP_CAMERA_PREVIEW_BUDGET)
+                        break;
+                char rel[32], path[4200];
+                preview_path(imp, i, rel, sizeof(rel), path, sizeof(path));
+                struct drv_errbuf e;
+                int r = drv_camera_fetch_preview(imp->cam, f->folder, f->name, path, &e);
+                if (r == DRV_E_GONE || r == DRV_E_TIMEOUT || r == DRV_E_REFUSED ||
+                    r == DRV_E_PERMISSION || r == DRV_E_IO)
+                        break; /* the device, not this preview: not tried */
+                f->preview_tried = true;
+                if (r != 0)
+                        continue; /* none offered, too large: maybe a placeholder */
+                struct stat st;
+                if (stat(path, &st) == 0)
+                        imp->preview_bytes += (uint64_t)st.st_size;
+                for (size_t j = 0; j < i; j++) /* positions of the ones before */
+                        if (!imp->files[j].has_id && !imp->files[j].fetched && !imp->files[j].failed)
+                                feed_preview(imp, j, NULL);
+                feed_preview(imp, i, rel);
+                pthread_mutex_lock(&imp->import_lock);
+                imp->p.previews++;
+                pthread_mutex_unlock(&imp->import_lock);
+                report(imp, -1, 0);
+        }
+}
+
 /* Download files[i] and feed it. Returns 0, or the drv_error of the fetch. */
 static int fetch_one(struct app_camera_import *imp, size_t i, struct drv_errbuf *e)
 {
@@ -220,22 +305,38 @@ static int fetch_one(struct app_camera_import *imp, size_t i, struct drv_errbuf 
         if (r)
                 return r;
         f->fetched = true;
-        /* The display folder: the device's folder without its storage prefix
-         * is still the device's bytes; ingest sanitises both names. */
-        struct app_ingest_fed_file ff = {
-                .rel = rel,
-                .name = f->name,
-                .name_len = strlen(f->name),
-                .folder = f->folder,
-                .folder_len = strlen(f->folder),
-                .mtime = f->mtime,
-        };
+        struct app_ingest_fed_file ff = fed_file(f, rel);
         struct drv_errbuf fe;
-        (void)app_ingest_feed(imp->o.ingest, &ff, &fe); /* refused only when stopping */
+        if (f->has_id) {
+                /* Same id, same grid position: the real thumbnail replaces
+                 * the preview's; the preview file is not needed any more (a
+                 * thumbnail job still reading it is dropped by ingest). */
+                (void)app_ingest_feed_full(imp->o.ingest, f->id, &ff, &fe);
+                char prel[32], ppath[4200];
+                preview_path(imp, i, prel, sizeof(prel), ppath, sizeof(ppath));
+                (void)unlink(ppath);
+        } else {
+                imp->previews_closed = true;
+                (void)app_ingest_feed(imp->o.ingest, &ff, &fe); /* refused only when stopping */
+        }
         pthread_mutex_lock(&imp->import_lock);
         imp->p.done++;
         pthread_mutex_unlock(&imp->import_lock);
         return 0;
+}
+
+/* files[i] will never be downloaded: a preview item becomes "can't be read". */
+static void give_up_file(struct app_camera_import *imp, size_t i)
+{
+        struct cfile *f = &imp->files[i];
+        f->failed = true;
+        if (f->has_id) {
+                struct drv_errbuf fe;
+                (void)app_ingest_feed_full(imp->o.ingest, f->id, NULL, &fe);
+                char prel[32], ppath[4200];
+                preview_path(imp, i, prel, sizeof(prel), ppath, sizeof(ppath));
+                (void)unlink(ppath);
+        }
 }
 
 static void *import_main(void *arg)
@@ -276,6 +377,7 @@ static void *import_main(void *arg)
                         if (r == 0) {
                                 next = 0; /* re-scan: a reconnect may have added files */
                                 report(imp, APP_CAMERA_READING, 0);
+                                fetch_previews(imp);
                                 continue;
                         }
                         bool locked = r == DRV_E_PERMISSION;
@@ -332,7 +434,7 @@ static void *import_main(void *arg)
                         since = now_ms(), tries = 0;
                         continue;
                 }
-                imp->files[next].failed = true;
+                give_up_file(imp, next);
                 pthread_mutex_lock(&imp->import_lock);
                 imp->p.failed++;
                 pthread_mutex_unlock(&imp->import_lock);

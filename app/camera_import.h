@@ -11,6 +11,20 @@
  * finished file goes to app_ingest_feed() at once, so the grid fills while
  * the rest downloads.
  *
+ * Previews first: right after listing, the camera's own previews (PTP/MTP
+ * thumbnails; EXIF thumbnails for the directory camlib) of the newest
+ * APP_CAMERA_PREVIEWS photos are fetched (bounded in count and bytes, into
+ * "v000123", our names) and fed with app_ingest_feed_preview, so the grid
+ * shows them at their final positions while the full files download; a
+ * photo between two previews that has none gets a placeholder item (the
+ * position only). Then the full files download newest first; each one of a
+ * preview item goes to app_ingest_feed_full (same id: same grid position,
+ * its real thumbnail replaces the preview's) and its preview file is
+ * deleted. A preview is untrusted: ingest probes and thumbnails it in the
+ * decode helpers like any file; one that fails costs only that preview. A
+ * camera that offers no preview at all feeds no placeholder: its photos
+ * appear as they download, as before.
+ *
  * Disconnect: a transfer that fails because the device went away (drivers'
  * DRV_E_GONE/TIMEOUT confirmed by drv_camera_ping, or
  * app_camera_import_device_left from the USB watcher) closes the handle and
@@ -53,12 +67,18 @@ struct app_camera_progress {
         size_t done;    /* photos downloaded and fed */
         size_t total;   /* photo files the device listed */
         size_t failed;  /* files that could not be downloaded (vanished, too large) */
+        size_t previews; /* camera previews fetched and fed (at most APP_CAMERA_PREVIEWS) */
         int error;      /* last drv_error that changed the state, 0 none */
 };
 
 #define APP_CAMERA_RETRY_MS 2000     /* a locked phone is asked again this often */
 #define APP_CAMERA_GIVE_UP_MS 120000 /* ... for this long (the session times out anyway) */
 #define APP_CAMERA_CONNECT_TRIES 3   /* a device that is not a permission problem */
+#define APP_CAMERA_PREVIEWS 48       /* previews fetched before the downloads: the first
+                                        screen (24) and the next one the customer flicks to */
+#define APP_CAMERA_PREVIEW_BUDGET (16u * 1000 * 1000) /* bytes of previews: 48 EXIF
+                                        thumbnails are ~1 MB; a camera with huge
+                                        "previews" stops early and just downloads */
 
 struct app_camera_import_opts {
         const char *model, *port;   /* libgphoto2's names ("Directory Browse", "disk:/x") */
@@ -67,6 +87,7 @@ struct app_camera_import_opts {
         int retry_ms;               /* 0: APP_CAMERA_RETRY_MS */
         int give_up_ms;             /* 0: APP_CAMERA_GIVE_UP_MS */
         int test_delay_ms;          /* tests only: pause before each download */
+        int previews;               /* 0: APP_CAMERA_PREVIEWS; < 0: none (figures) */
         void (*on_progress)(void *user, const struct app_camera_progress *p);
         void *user;
 };

@@ -56,6 +56,16 @@ struct item {
         int thumb_error;
         bool unreadable; /* the decoder (helper) failed on it */
         bool deferred; /* progressive: skipped until the first screen is done */
+        /* Fed sessions: only the camera's preview (rel = the preview file) or
+         * a placeholder (rel = "", thumb T_NONE) so far; the full file
+         * replaces it (app_ingest_feed_full). Never selectable. */
+        bool preview;
+        /* The file changed under a running thumbnail job: when that job
+         * ends, its result is dropped and the thumbnail state becomes
+         * redo_to (redo_err) instead. */
+        bool redo;
+        enum thumb_state redo_to;
+        int redo_err;
 };
 
 /* A candidate photo of the walk's first pass (see walker_main). */
@@ -168,6 +178,7 @@ static void item_export(const struct app_ingest *s, size_t id, struct app_ingest
                 thumb_path(s, id, r->thumb, sizeof(r->thumb));
         r->thumb_error = it->thumb_error;
         r->unreadable = it->unreadable;
+        r->preview = it->preview;
         snprintf(r->rel, sizeof(r->rel), "%s", it->rel);
 }
 
@@ -240,68 +251,47 @@ static bool root_is_gone(const struct app_ingest *s)
         return fstat(s->root_fd, &st) != 0 || st.st_nlink == 0;
 }
 
-static int on_file(void *user, const struct app_walk_file *f)
+/* Probe `rel` (beneath root) into `it`: format, oriented size, capture time,
+ * or `unreadable` when the decoder died or hung on it. Returns 0, 1 when the
+ * volume itself is gone, or -(1 + skip reason) for a file that is no photo. */
+static int probe_item(struct app_ingest *s, const char *rel, struct item *it)
 {
-        struct app_ingest *s = user;
-        if (s->o.walk_yields_to_window)
-                yield_to_window(s);
-        struct item *it = calloc(1, sizeof(*it));
-        if (!it || !(it->rel = strdup(f->rel))) {
-                free(it);
-                on_skip(s, APP_SKIP_UNREADABLE);
-                return 0;
+        int fd = app_walk_open(s->root_fd, rel);
+        if (fd < 0) {
+                if (app_walk_errno_is_gone(-fd) && root_is_gone(s))
+                        return 1;
+                return -(1 + (fd == -ELOOP ? APP_SKIP_SYMLINK : APP_SKIP_UNREADABLE));
         }
-        app_name_sanitise(f->name, f->name_len, it->name, sizeof(it->name));
-        if (f->dir_rel_len)
-                app_name_sanitise(f->dir_rel, f->dir_rel_len, it->folder, sizeof(it->folder));
-        else
-                snprintf(it->folder, sizeof(it->folder), "/");
-        it->size = f->size;
-        it->mtime = f->mtime;
-        it->near_dup_of = SIZE_MAX;
-        it->format = IMG_FMT_UNKNOWN;
-        it->thumb = s->thumbs_dir ? T_PENDING : T_NONE;
+        char p[64];
+        snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+        struct img_probe pr;
+        int r = s->o.pool ? app_decode_probe_fd(s->o.pool, fd, IMG_PROBE_NO_HASH, &pr, NULL)
+                          : img_probe_file(p, IMG_PROBE_NO_HASH, &pr, NULL);
+        close(fd);
+        if (r <= APP_DECODE_E_CRASHED && r > _APP_DECODE_E_MIN && app_decode_error_is_photo(r)) {
+                /* The decoder died or hung on it: a hostile or broken
+                 * file the customer still sees, as "can't be read". */
+                memset(&pr, 0, sizeof(pr));
+                pr.format = IMG_FMT_UNKNOWN;
+                it->unreadable = true;
+                it->thumb_error = r;
+                if (it->thumb == T_PENDING)
+                        it->thumb = T_FAILED;
+                r = 0;
+        }
+        if (r != 0)
+                return -(1 + (int)skip_for_probe(r));
+        it->format = pr.format;
+        it->width = pr.oriented_width, it->height = pr.oriented_height;
+        it->progressive = pr.progressive;
+        memcpy(it->captured_at, pr.captured_at, sizeof(it->captured_at));
+        it->captured_at[sizeof(it->captured_at) - 1] = '\0';
+        return 0;
+}
 
-        if (!s->o.no_probe) {
-                int fd = app_walk_open(s->root_fd, f->rel);
-                if (fd < 0) {
-                        free(it->rel), free(it);
-                        if (app_walk_errno_is_gone(-fd) && root_is_gone(s)) {
-                                s->probe_gone = true; /* walker thread only */
-                                return 1;
-                        }
-                        on_skip(s, fd == -ELOOP ? APP_SKIP_SYMLINK : APP_SKIP_UNREADABLE);
-                        return 0;
-                }
-                char p[64];
-                snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
-                struct img_probe pr;
-                int r = s->o.pool ? app_decode_probe_fd(s->o.pool, fd, IMG_PROBE_NO_HASH, &pr, NULL)
-                                  : img_probe_file(p, IMG_PROBE_NO_HASH, &pr, NULL);
-                close(fd);
-                if (r <= APP_DECODE_E_CRASHED && r > _APP_DECODE_E_MIN &&
-                    app_decode_error_is_photo(r)) {
-                        /* The decoder died or hung on it: a hostile or broken
-                         * file the customer still sees, as "can't be read". */
-                        memset(&pr, 0, sizeof(pr));
-                        pr.format = IMG_FMT_UNKNOWN;
-                        it->unreadable = true;
-                        it->thumb_error = r;
-                        if (it->thumb == T_PENDING)
-                                it->thumb = T_FAILED;
-                        r = 0;
-                }
-                if (r != 0) {
-                        free(it->rel), free(it);
-                        on_skip(s, skip_for_probe(r));
-                        return 0;
-                }
-                it->format = pr.format;
-                it->width = pr.oriented_width, it->height = pr.oriented_height;
-                it->progressive = pr.progressive;
-                memcpy(it->captured_at, pr.captured_at, sizeof(it->captured_at));
-                it->captured_at[sizeof(it->captured_at) - 1] = '\0';
-        }
+/* sort_key and day from the capture time, else the file time. */
+static void set_sort_key(struct item *it)
+{
         if (it->captured_at[0]) {
                 memcpy(it->sort_key, it->captured_at, 19);
                 it->sort_key[19] = '\0';
@@ -313,7 +303,30 @@ static int on_file(void *user, const struct app_walk_file *f)
         }
         memcpy(it->day, it->sort_key, 10);
         it->day[10] = '\0';
+}
 
+/* items_lock held: the first photo with the same capture time and size. */
+static void near_dup_locked(struct app_ingest *s, struct item *it, size_t id)
+{
+        it->near_dup_of = SIZE_MAX;
+        if (!it->captured_at[0])
+                return;
+        char *key = g_strdup_printf("%s|%llu", it->captured_at, (unsigned long long)it->size);
+        gpointer prev = g_hash_table_lookup(s->near_dup, key);
+        if (prev && (size_t)GPOINTER_TO_SIZE(prev) - 1 != id) {
+                it->near_dup_of = (size_t)GPOINTER_TO_SIZE(prev) - 1;
+                g_free(key);
+        } else if (prev) {
+                g_free(key);
+        } else {
+                g_hash_table_insert(s->near_dup, key, GSIZE_TO_POINTER(id + 1));
+        }
+}
+
+/* Append `it` (transfer full) to the table and announce it. Returns 0, or -1
+ * when out of memory (it is freed and counted as unreadable). */
+static int append_item(struct app_ingest *s, struct item *it, size_t *ret_id)
+{
         struct app_ingest_item pub;
         pthread_mutex_lock(&s->items_lock);
         if (s->n_items == s->cap_items) {
@@ -323,21 +336,12 @@ static int on_file(void *user, const struct app_walk_file *f)
                         pthread_mutex_unlock(&s->items_lock);
                         free(it->rel), free(it);
                         on_skip(s, APP_SKIP_UNREADABLE);
-                        return 0;
+                        return -1;
                 }
                 s->items = n, s->cap_items = ncap;
         }
         size_t id = s->n_items;
-        if (it->captured_at[0]) {
-                char *key = g_strdup_printf("%s|%llu", it->captured_at, (unsigned long long)it->size);
-                gpointer prev = g_hash_table_lookup(s->near_dup, key);
-                if (prev) {
-                        it->near_dup_of = (size_t)GPOINTER_TO_SIZE(prev) - 1;
-                        g_free(key);
-                } else {
-                        g_hash_table_insert(s->near_dup, key, GSIZE_TO_POINTER(id + 1));
-                }
-        }
+        near_dup_locked(s, it, id);
         s->items[s->n_items++] = it;
         s->st.photos = s->n_items;
         if (it->unreadable) {
@@ -349,8 +353,58 @@ static int on_file(void *user, const struct app_walk_file *f)
         item_export(s, id, &pub);
         pthread_cond_broadcast(&s->work_cond);
         pthread_mutex_unlock(&s->items_lock);
+        if (ret_id)
+                *ret_id = id;
         if (s->o.on_item)
                 s->o.on_item(s->o.user, &pub);
+        return 0;
+}
+
+/* A new item for a file of the walk (or a fed one): names sanitised. */
+static struct item *item_new(struct app_ingest *s, const struct app_walk_file *f)
+{
+        struct item *it = calloc(1, sizeof(*it));
+        if (!it || !(it->rel = strdup(f->rel))) {
+                free(it);
+                return NULL;
+        }
+        app_name_sanitise(f->name, f->name_len, it->name, sizeof(it->name));
+        if (f->dir_rel_len)
+                app_name_sanitise(f->dir_rel, f->dir_rel_len, it->folder, sizeof(it->folder));
+        else
+                snprintf(it->folder, sizeof(it->folder), "/");
+        it->size = f->size;
+        it->mtime = f->mtime;
+        it->near_dup_of = SIZE_MAX;
+        it->format = IMG_FMT_UNKNOWN;
+        it->thumb = s->thumbs_dir ? T_PENDING : T_NONE;
+        return it;
+}
+
+static int on_file(void *user, const struct app_walk_file *f)
+{
+        struct app_ingest *s = user;
+        if (s->o.walk_yields_to_window)
+                yield_to_window(s);
+        struct item *it = item_new(s, f);
+        if (!it) {
+                on_skip(s, APP_SKIP_UNREADABLE);
+                return 0;
+        }
+        if (!s->o.no_probe) {
+                int r = probe_item(s, f->rel, it);
+                if (r != 0) {
+                        free(it->rel), free(it);
+                        if (r > 0) {
+                                s->probe_gone = true; /* walker thread only */
+                                return 1;
+                        }
+                        on_skip(s, (enum app_ingest_skip)(-r - 1));
+                        return 0;
+                }
+        }
+        set_sort_key(it);
+        (void)append_item(s, it, NULL);
         return 0;
 }
 
@@ -471,6 +525,36 @@ static void *walker_main(void *arg)
         return NULL;
 }
 
+/* items_lock held: give item `id` a new thumbnail state (its file changed:
+ * a camera's full file replaced its preview). A running job's result is
+ * dropped when it ends (redo); thumbs_done counts every item whose state is
+ * final (DONE or FAILED) exactly once. A PENDING item is found again by the
+ * found-order cursor. */
+static void thumb_state_set_locked(struct app_ingest *s, struct item *it, size_t id,
+                                   enum thumb_state to, int err)
+{
+        if (it->thumb == T_RUNNING) {
+                it->redo = true;
+                it->redo_to = to;
+                it->redo_err = err;
+                return;
+        }
+        if (it->thumb == T_DONE || it->thumb == T_FAILED)
+                s->st.thumbs_done--;
+        it->thumb = to;
+        it->thumb_error = err;
+        if (to == T_DONE || to == T_FAILED)
+                s->st.thumbs_done++;
+        if (to == T_PENDING) {
+                it->deferred = false;
+                if (id < s->cur_all)
+                        s->cur_all = id;
+                if (id < s->cur_def)
+                        s->cur_def = id;
+        }
+        pthread_cond_broadcast(&s->work_cond);
+}
+
 /* ---- fed sessions (cameras) ------------------------------------------ */
 
 int app_ingest_feed(struct app_ingest *s, const struct app_ingest_fed_file *f,
@@ -534,6 +618,149 @@ void app_ingest_feed_done(struct app_ingest *s, bool vanished)
         pthread_mutex_unlock(&s->items_lock);
         if (first)
                 walk_finish(s, vanished);
+}
+
+/* The checks of a fed file before its probe: beneath root, regular, not over
+ * the size limit. 0 and its size, or the skip reason + 1 negated. */
+static int fed_file_check(struct app_ingest *s, const char *rel, uint64_t *ret_size)
+{
+        int fd = app_walk_open(s->root_fd, rel);
+        if (fd == -EINVAL)
+                return -EINVAL;
+        if (fd < 0)
+                return -(1 + APP_SKIP_UNREADABLE);
+        struct stat st;
+        int sr = fstat(fd, &st);
+        close(fd);
+        if (sr != 0)
+                return -(1 + APP_SKIP_UNREADABLE);
+        if ((uint64_t)st.st_size > s->o.max_file_bytes)
+                return -(1 + APP_SKIP_TOO_LARGE);
+        *ret_size = (uint64_t)st.st_size;
+        return 0;
+}
+
+static bool feed_closed(struct app_ingest *s)
+{
+        pthread_mutex_lock(&s->items_lock);
+        bool closed = s->stopping || s->feed_closed;
+        pthread_mutex_unlock(&s->items_lock);
+        return closed;
+}
+
+int app_ingest_feed_preview(struct app_ingest *s, const struct app_ingest_fed_file *f,
+                            size_t *ret_id, struct drv_errbuf *err)
+{
+        if (!s || !f || !f->name || !s->o.fed || !ret_id)
+                return drv_fail(err, DRV_E_INVALID, "not a fed session");
+        if (feed_closed(s))
+                return drv_fail(err, DRV_E_REFUSED, "the session takes no more files");
+        pthread_mutex_lock(&s->items_lock);
+        bool full = s->n_items >= s->o.max_files;
+        pthread_mutex_unlock(&s->items_lock);
+        if (full)
+                return drv_fail(err, DRV_E_LIMIT, "the session is full");
+        uint64_t size = 0;
+        bool usable = f->rel && f->rel[0];
+        if (usable) {
+                int c = fed_file_check(s, f->rel, &size);
+                if (c == -EINVAL)
+                        return drv_fail(err, DRV_E_INVALID, "bad file name");
+                usable = c == 0;
+        }
+        struct app_walk_file wf = {
+                .rel = usable ? f->rel : "",
+                .name = f->name,
+                .name_len = f->name_len,
+                .dir_rel = f->folder ? f->folder : "",
+                .dir_rel_len = f->folder ? f->folder_len : 0,
+                .mtime = f->mtime,
+        };
+        struct item *it = item_new(s, &wf);
+        if (!it)
+                return drv_fail(err, DRV_E_IO, "out of memory");
+        it->preview = true;
+        /* The preview is untrusted like any file: probed (sandboxed with a
+         * pool) before a thumbnail job may decode it. Its size and
+         * dimensions are not the photo's: they stay unknown (0). */
+        if (usable && !s->o.no_probe) {
+                struct item probe = {.thumb = T_PENDING};
+                usable = probe_item(s, f->rel, &probe) == 0 && !probe.unreadable;
+        }
+        if (!usable || !s->thumbs_dir) { /* a placeholder: the grid position only */
+                it->rel[0] = '\0';
+                it->thumb = T_NONE;
+        }
+        set_sort_key(it);
+        size_t id = 0;
+        if (append_item(s, it, &id) != 0)
+                return drv_fail(err, DRV_E_IO, "out of memory");
+        *ret_id = id;
+        return 0;
+}
+
+int app_ingest_feed_full(struct app_ingest *s, size_t id, const struct app_ingest_fed_file *f,
+                         struct drv_errbuf *err)
+{
+        if (!s || !s->o.fed || (f && !f->rel))
+                return drv_fail(err, DRV_E_INVALID, "not a fed session");
+        pthread_mutex_lock(&s->items_lock);
+        bool ok = id < s->n_items && s->items[id]->preview && !s->stopping;
+        pthread_mutex_unlock(&s->items_lock);
+        if (!ok)
+                return drv_fail(err, DRV_E_INVALID, "no preview item %zu", id);
+        /* Probe first, without the lock: a fresh item holds the result. */
+        struct item probe = {.thumb = T_PENDING, .format = IMG_FMT_UNKNOWN};
+        bool readable = false;
+        char *rel = NULL;
+        uint64_t size = 0;
+        if (f) {
+                on_seen(s);
+                int c = fed_file_check(s, f->rel, &size);
+                if (c == -EINVAL)
+                        return drv_fail(err, DRV_E_INVALID, "bad file name");
+                if (c == 0 && (s->o.no_probe || probe_item(s, f->rel, &probe) == 0))
+                        readable = !probe.unreadable;
+                rel = strdup(f->rel);
+                if (!rel)
+                        return drv_fail(err, DRV_E_IO, "out of memory");
+        }
+        struct app_ingest_item pub;
+        pthread_mutex_lock(&s->items_lock);
+        struct item *it = s->items[id];
+        it->preview = false;
+        if (rel) {
+                free(it->rel);
+                it->rel = rel;
+        }
+        it->size = size;
+        if (f && f->mtime)
+                it->mtime = f->mtime;
+        it->format = probe.format;
+        it->width = probe.width, it->height = probe.height;
+        it->progressive = probe.progressive;
+        memcpy(it->captured_at, probe.captured_at, sizeof(it->captured_at));
+        set_sort_key(it);
+        near_dup_locked(s, it, id);
+        if (readable) {
+                if (s->thumbs_dir)
+                        thumb_state_set_locked(s, it, id, T_PENDING, 0);
+        } else {
+                /* Gone before its download, or refused by the probe: the
+                 * customer sees "this photo can't be read", never the
+                 * preview as if it were the photo. */
+                it->unreadable = true;
+                s->st.unreadable++;
+                if (s->thumbs_dir)
+                        thumb_state_set_locked(s, it, id, T_FAILED,
+                                               probe.thumb_error ? probe.thumb_error : IMG_E_UNREADABLE);
+        }
+        item_export(s, id, &pub);
+        maybe_finished(s);
+        pthread_mutex_unlock(&s->items_lock);
+        if (s->o.on_item)
+                s->o.on_item(s->o.user, &pub);
+        return 0;
 }
 
 /* ---- thumbnail workers ------------------------------------------------ */
@@ -667,7 +894,8 @@ static void *worker_main(void *arg)
                 struct item *it = s->items[id];
                 it->thumb = T_RUNNING;
                 s->running++;
-                if (it->progressive)
+                bool prog = it->progressive; /* the file may change meanwhile (redo) */
+                if (prog)
                         s->running_prog++;
                 int root = fcntl(s->root_fd, F_DUPFD_CLOEXEC, 0);
                 char *rel = strdup(it->rel);
@@ -688,10 +916,26 @@ static void *worker_main(void *arg)
 
                 struct app_ingest_item pub;
                 pthread_mutex_lock(&s->items_lock);
+                if (it->redo) {
+                        /* A camera's full file replaced the preview this job
+                         * read: its result is stale, nobody is told. */
+                        it->redo = false;
+                        it->thumb = T_NONE;
+                        thumb_state_set_locked(s, it, id, it->redo_to, it->redo_err);
+                        img_pixels_free(&px);
+                        s->running--;
+                        if (prog)
+                                s->running_prog--;
+                        pthread_cond_broadcast(&s->work_cond);
+                        maybe_finished(s);
+                        continue;
+                }
                 it->thumb = r == 0 ? T_DONE : T_FAILED;
                 it->thumb_error = r < 0 ? r : 0;
+                /* A preview the decoder fails on costs the preview only: the
+                 * photo is judged by its full file. */
                 if (r <= APP_DECODE_E_CRASHED && r > _APP_DECODE_E_MIN &&
-                    app_decode_error_is_photo(r) && !it->unreadable) {
+                    app_decode_error_is_photo(r) && !it->unreadable && !it->preview) {
                         it->unreadable = true;
                         s->st.unreadable++;
                 }
@@ -710,7 +954,7 @@ static void *worker_main(void *arg)
                 /* Still "running" until its callback returned: the session is
                  * only finished when every record has been delivered. */
                 s->running--;
-                if (it->progressive)
+                if (prog)
                         s->running_prog--;
                 /* A waiting worker may now take a progressive JPEG. */
                 pthread_cond_broadcast(&s->work_cond);
@@ -957,6 +1201,10 @@ int app_ingest_select(struct app_ingest *s, size_t id, char ret_sha256[65],
                 return drv_fail(err, DRV_E_NOT_FOUND, "no photo %zu", id);
         }
         struct item *it = s->items[id];
+        if (it->preview) {
+                pthread_mutex_unlock(&s->items_lock);
+                return drv_fail(err, DRV_E_REFUSED, "photo %zu is not on the kiosk yet", id);
+        }
         if (it->state == APP_ITEM_COPIED) {
                 memcpy(ret_sha256, it->sha256, 65);
                 pthread_mutex_unlock(&s->items_lock);

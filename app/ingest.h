@@ -94,6 +94,10 @@ struct app_ingest_item {
         int thumb_error;           /* < 0 when the thumbnail failed, else 0 */
         bool unreadable;           /* "this photo can't be read": the decoder crashed,
                                       hung or hit a limit on it (probe or thumbnail) */
+        bool preview;              /* fed sessions: only the camera's own preview (or
+                                      a placeholder without one) is here, the full
+                                      file is not: size, width, height 0; thumb is
+                                      the preview's; app_ingest_select refuses it */
         char rel[4096];            /* raw relative path: for the session's own use (tests
                                       check containment); never display or log it */
 };
@@ -123,7 +127,9 @@ struct app_ingest_opts {
         /* The walk pauses its probes until the first window's thumbnails are
          * done (at most APP_INGEST_YIELD_MS): the first screen gets the CPU. */
         bool walk_yields_to_window;
-        /* Called once per photo as found (walker thread). */
+        /* Called once per photo as found (walker thread; the feeder's for a
+         * fed session), and again when a fed preview's full file arrived
+         * (same id, `preview` false). */
         void (*on_item)(void *user, const struct app_ingest_item *item);
         /* Called when a thumbnail is done (err 0) or failed (negative img_error). */
         void (*on_thumb)(void *user, const struct app_ingest_item *item, int err);
@@ -182,6 +188,30 @@ struct app_ingest_fed_file {
  * after app_ingest_feed_done). */
 int app_ingest_feed(struct app_ingest *s, const struct app_ingest_fed_file *f,
                     struct drv_errbuf *err);
+/* Fed sessions, camera previews before the download: a photo whose full
+ * file is not on the kiosk yet, shown by the camera's own preview.
+ * `f->rel` is the preview file beneath root (our own name), or NULL/"" for a
+ * placeholder that only holds the photo's grid position (the camera offers
+ * no preview for it, or the preview is refused). The preview is untrusted
+ * like any file: probed and thumbnailed like one (in the decode helpers with
+ * opts.pool); a preview the probe refuses or the decoder dies on makes a
+ * placeholder, never an unreadable photo. The item has `preview` set; its id
+ * follows the feed order like app_ingest_feed's, so a caller that feeds
+ * previews newest first and then the remaining files in the same order keeps
+ * the order. *ret_id = the id. Returns 0, DRV_E_INVALID, DRV_E_REFUSED
+ * (stopping, or after app_ingest_feed_done), DRV_E_LIMIT (max_files). */
+int app_ingest_feed_preview(struct app_ingest *s, const struct app_ingest_fed_file *f,
+                            size_t *ret_id, struct drv_errbuf *err);
+/* The full file of preview item `id` (f->rel beneath root; f NULL: it could
+ * not be downloaded and never will). The item keeps its id, takes the full
+ * file's probe (size, format, dimensions, capture time), loses `preview`, and
+ * its thumbnail is made again from the full file (a job still running on
+ * the preview is dropped); on_item runs again for it on the calling thread.
+ * A full file the probe refuses, or f NULL, leaves the item `unreadable`.
+ * Same threading rules as app_ingest_feed. Returns 0 or DRV_E_INVALID (not a
+ * preview item, bad rel). */
+int app_ingest_feed_full(struct app_ingest *s, size_t id, const struct app_ingest_fed_file *f,
+                         struct drv_errbuf *err);
 /* Fed sessions: no more files will come (`vanished`: the device went away for
  * good). Runs on_walk_done on the calling thread. Idempotent. */
 void app_ingest_feed_done(struct app_ingest *s, bool vanished);

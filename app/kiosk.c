@@ -438,6 +438,8 @@ static int publish_locked(struct app_kiosk *k, struct app_ingest *s)
                 p->info.width = it.width;
                 p->info.height = it.height;
                 p->info.unreadable = it.unreadable;
+                p->info.downloading = it.preview;
+                p->info.reinsert = it.preview && k->cam_gone;
                 if (it.sort_key[0] && strlen(it.sort_key) >= 10)
                         memcpy(p->info.date, it.sort_key, 10);
                 p->info.date[10] = '\0';
@@ -452,13 +454,41 @@ static int publish_locked(struct app_kiosk *k, struct app_ingest *s)
 
 /* ingest callbacks (walker and thumbnail threads; never with ingest's lock) */
 
+/* A phone's photo shown by its preview got its full file (app/ingest calls
+ * on_item again for the same id): the cell keeps its index and takes the
+ * real size and state; the UI is told (APP_MSG_PHOTO_STATE) so it drops the
+ * preview's texture and asks for the thumbnail again. state_lock held;
+ * returns the index, or -1 when the photo is not on the grid. */
+static int camera_photo_arrived_locked(struct app_kiosk *k, const struct app_ingest_item *item)
+{
+        int i = index_of_locked(k, item->id);
+        if (i < 0 || item->preview)
+                return -1;
+        struct app_kiosk_photo *pi = &k->photos[i].info;
+        pi->downloading = false;
+        pi->reinsert = false;
+        pi->width = item->width;
+        pi->height = item->height;
+        pi->unreadable = item->unreadable;
+        if (strlen(item->sort_key) >= 10)
+                memcpy(pi->date, item->sort_key, 10);
+        pi->date[10] = '\0';
+        copy_str(k->photos[i].ext, sizeof(k->photos[i].ext), item->format ? item->format : "bin");
+        return i;
+}
+
 static void on_ingest_item(void *user, const struct app_ingest_item *item)
 {
         const struct src_ctx *c = user;
         struct app_kiosk *k = c->k;
-        (void)item;
         pthread_mutex_lock(&k->state_lock);
         struct app_ingest *s = c->serial == k->source_serial ? k->ingest : NULL;
+        int arrived = s && k->cam_imp ? camera_photo_arrived_locked(k, item) : -1;
+        if (arrived >= 0) {
+                pthread_mutex_unlock(&k->state_lock);
+                post_photo_state(k, arrived);
+                return;
+        }
         int64_t now = app_kiosk_now_ms();
         /* The hold counts from the first photo found, not from the start of
          * the walk: a cold decode helper can take a second to start on a
@@ -1104,7 +1134,8 @@ int64_t app_kiosk_request_thumbs(struct app_kiosk *k, const int *indices, int n)
 static void copy_enqueue_locked(struct app_kiosk *k, int index)
 {
         struct photo *p = &k->photos[index];
-        if (k->source != SOURCE_FOLDER || p->info.copied || p->copy_queued || p->info.unreadable)
+        if (k->source != SOURCE_FOLDER || p->info.copied || p->copy_queued || p->info.unreadable ||
+            p->info.downloading)
                 return;
         pthread_mutex_lock(&k->copy_lock);
         if (k->n_copy < APP_KIOSK_COPY_QUEUE) {
@@ -1328,6 +1359,20 @@ static void on_camera_progress(void *user, const struct app_camera_progress *p)
         k->cam_gone = p->state == APP_CAMERA_GONE;
         if (p->state == APP_CAMERA_FAILED)
                 k->walk_running = false;
+        /* Photos shown by their previews: "reconnect to continue" while the
+         * phone is away (they stay on the grid at their positions: the
+         * customer saw them, and the same phone back downloads them). */
+        int marked[APP_CAMERA_PREVIEWS];
+        int n_marked = 0;
+        if (changed && (p->state == APP_CAMERA_GONE || was == APP_CAMERA_GONE)) {
+                for (int i = 0; i < k->n_photos && n_marked < APP_CAMERA_PREVIEWS; i++) {
+                        struct app_kiosk_photo *pi = &k->photos[i].info;
+                        if (!pi->downloading || pi->reinsert == k->cam_gone)
+                                continue;
+                        pi->reinsert = k->cam_gone;
+                        marked[n_marked++] = i;
+                }
+        }
         int found = k->n_photos;
         uint64_t serial = ++k->volume_serial;
         pthread_mutex_unlock(&k->state_lock);
@@ -1336,6 +1381,8 @@ static void on_camera_progress(void *user, const struct app_camera_progress *p)
         if (changed && p->state == APP_CAMERA_GONE)
                 m = (struct app_msg){.type = APP_MSG_SOURCE_REMOVED, .generation = serial};
         (void)app_bus_post(k->bus, &m);
+        for (int i = 0; i < n_marked; i++)
+                post_photo_state(k, marked[i]);
         /* LOCKED is no error: the source screen shows what to do on the
          * phone (app_kiosk_camera_status) while the import retries. */
         if (changed && p->state == APP_CAMERA_FAILED) {
@@ -1477,8 +1524,11 @@ int app_kiosk_set_quantity(struct app_kiosk *k, int index, int quantity)
         int r = APP_KIOSK_E_NOT_FOUND;
         pthread_mutex_lock(&k->state_lock);
         if (index >= 0 && index < k->n_photos) {
-                if (quantity > 0 && k->photos[index].info.unreadable) {
-                        r = APP_KIOSK_E_STATE; /* "this photo can't be read" */
+                if (quantity > 0 && (k->photos[index].info.unreadable ||
+                                     k->photos[index].info.downloading)) {
+                        /* "this photo can't be read"; or a phone's photo shown
+                         * by its preview: selectable once its file is here */
+                        r = APP_KIOSK_E_STATE;
                 } else {
                         k->photos[index].info.quantity = quantity;
                         if (quantity > 0)

@@ -250,7 +250,11 @@ struct app_kiosk_photo {
                                  or hit a limit on it; it cannot be selected */
         bool copied;          /* in the session spool: safe from a pull-out */
         bool reinsert;        /* selected, not copied, stick pulled out: "reinsert
-                                 to continue" */
+                                 to continue"; a phone's photo shown by its preview
+                                 when the phone was unplugged: "reconnect to continue" */
+        bool downloading;     /* a phone's photo shown by the phone's own preview (or
+                                 a placeholder) while its file downloads: not
+                                 selectable yet; APP_MSG_PHOTO_STATE when it arrived */
 };
 int app_kiosk_photo_count(struct app_kiosk *k);
 /* Changes whenever the photo list is emptied (start over, a new source): a

@@ -457,7 +457,7 @@ static int write_out(struct drv_camera *c, const char *data, unsigned long size,
 
 static int fetch_type(struct drv_camera *c, const char *folder, const char *name,
                       CameraFileType type, const char *out_path, drv_camera_progress_fn progress,
-                      void *user, struct drv_errbuf *err)
+                      void *user, uint64_t *ret_bytes, struct drv_errbuf *err)
 {
         if (!c || !folder || !name || !out_path || !name_ok(name) || folder[0] != '/')
                 return drv_fail(err, DRV_E_INVALID, "bad arguments");
@@ -470,7 +470,8 @@ static int fetch_type(struct drv_camera *c, const char *folder, const char *name
         CameraFileInfo info;
         memset(&info, 0, sizeof(info));
         pthread_mutex_lock(&c->camera_lock);
-        call_begin(c, DRV_CAMERA_FETCH_TIMEOUT_S);
+        call_begin(c, type == GP_FILE_TYPE_NORMAL ? DRV_CAMERA_FETCH_TIMEOUT_S
+                                                  : DRV_CAMERA_PREVIEW_TIMEOUT_S);
         r = gp_camera_file_get_info(c->cam, folder, name, &info, c->ctx);
         if (r < GP_OK) {
                 rc = map(c, r, err);
@@ -496,6 +497,10 @@ static int fetch_type(struct drv_camera *c, const char *folder, const char *name
                 rc = drv_fail(err, DRV_E_IO, "no data");
                 goto out;
         }
+        if (type == GP_FILE_TYPE_PREVIEW && (size == 0 || size > DRV_CAMERA_MAX_PREVIEW_BYTES)) {
+                rc = drv_fail(err, DRV_E_LIMIT, size ? "preview larger than the limit" : "empty preview");
+                goto out;
+        }
         if (type == GP_FILE_TYPE_NORMAL) {
                 if (size > DRV_CAMERA_MAX_FILE_BYTES) {
                         rc = drv_fail(err, DRV_E_LIMIT, "file larger than the limit");
@@ -518,6 +523,8 @@ static int fetch_type(struct drv_camera *c, const char *folder, const char *name
                 }
         }
         rc = write_out(c, data, size, out_path, err);
+        if (rc == 0 && ret_bytes)
+                *ret_bytes = size;
 out:
         c->progress = NULL;
         pthread_mutex_unlock(&c->camera_lock);
@@ -529,13 +536,13 @@ int drv_camera_fetch(struct drv_camera *c, const char *folder, const char *name,
                      const char *out_path, drv_camera_progress_fn progress, void *user,
                      struct drv_errbuf *err)
 {
-        return fetch_type(c, folder, name, GP_FILE_TYPE_NORMAL, out_path, progress, user, err);
+        return fetch_type(c, folder, name, GP_FILE_TYPE_NORMAL, out_path, progress, user, NULL, err);
 }
 
 int drv_camera_fetch_preview(struct drv_camera *c, const char *folder, const char *name,
                              const char *out_path, struct drv_errbuf *err)
 {
-        return fetch_type(c, folder, name, GP_FILE_TYPE_PREVIEW, out_path, NULL, NULL, err);
+        return fetch_type(c, folder, name, GP_FILE_TYPE_PREVIEW, out_path, NULL, NULL, NULL, err);
 }
 
 void drv_camera_cancel(struct drv_camera *c)

@@ -31,6 +31,9 @@
 #define DRV_CAMERA_MAX_FILE_BYTES (100ull * 1000 * 1000) /* image/limits.h */
 #define DRV_CAMERA_NAME_MAX 255
 #define DRV_CAMERA_FETCH_TIMEOUT_S 120  /* one file; a USB 2 phone moves ~20 MB/s */
+#define DRV_CAMERA_MAX_PREVIEW_BYTES (2u * 1000 * 1000) /* EXIF thumbnails are < 64 kB; a
+                                        camera's larger "preview" JPEG stays under 2 MB */
+#define DRV_CAMERA_PREVIEW_TIMEOUT_S 10 /* a preview is small: more means a stuck device */
 
 struct drv_camera_desc {
         char model[128];
@@ -78,8 +81,13 @@ typedef int (*drv_camera_progress_fn)(void *user, uint64_t done, uint64_t total)
 int drv_camera_fetch(struct drv_camera *c, const char *folder, const char *name,
                      const char *out_path, drv_camera_progress_fn progress, void *user,
                      struct drv_errbuf *err);
-/* Fetch the camera's own preview (GP_FILE_TYPE_PREVIEW) into out_path.
- * DRV_E_NOT_FOUND when the camera offers none. */
+/* Fetch the camera's own preview (GP_FILE_TYPE_PREVIEW: a PTP/MTP device's
+ * thumbnail object; for libgphoto2's directory camlib the file's EXIF
+ * thumbnail) into out_path (temp + fsync + rename). The bytes are the
+ * device's, untrusted: decode them only in the sandboxed helpers.
+ * DRV_E_NOT_FOUND when the camera offers none for this file, DRV_E_LIMIT over
+ * DRV_CAMERA_MAX_PREVIEW_BYTES or empty, DRV_E_TIMEOUT after
+ * DRV_CAMERA_PREVIEW_TIMEOUT_S. */
 int drv_camera_fetch_preview(struct drv_camera *c, const char *folder, const char *name,
                              const char *out_path, struct drv_errbuf *err);
 
