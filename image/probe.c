@@ -25,6 +25,7 @@
 
 #define SNIFF_BYTES 64
 #define TAIL_WINDOW (64 * 1024)  /* end-marker search window before a full scan */
+#define TAIL_FIRST 4096          /* looked at first: where the end marker usually is */
 #define JPEG_MAX_MARKERS 4096     /* segments before the first scan; real files < 50 */
 #define HASH_CHUNK (64 * 1024)
 
@@ -148,10 +149,18 @@ static int find_pattern_after(int fd, uint64_t size, uint64_t from, const uint8_
         uint64_t tail = size > chunk ? size - chunk : 0;
         if (tail < from)
                 tail = from;
-        /* Pass 1: the tail window; pass 2: from `from` to the tail window. */
-        uint64_t starts[2] = {tail, from};
-        uint64_t ends[2] = {size, tail + plen - 1 < size ? tail + plen - 1 : size};
-        for (int pass = 0; pass < 2 && !*found; pass++) {
+        uint64_t last = size > TAIL_FIRST ? size - TAIL_FIRST : 0;
+        if (last < tail)
+                last = tail;
+        /* Pass 1: the last TAIL_FIRST bytes, where an untouched photo's end
+         * marker is (reading and scanning the whole window for every probe
+         * was a fifth of a 1000-photo walk's probe time); pass 2: the rest of
+         * the tail window; pass 3: from `from` to the tail window. Each pass
+         * overlaps the next by plen - 1 bytes, so a split pattern is seen. */
+        uint64_t starts[3] = {last, tail, from};
+        uint64_t ends[3] = {size, last + plen - 1 < size ? last + plen - 1 : size,
+                            tail + plen - 1 < size ? tail + plen - 1 : size};
+        for (int pass = 0; pass < 3 && !*found; pass++) {
                 for (uint64_t p = starts[pass]; p < ends[pass] && !*found;) {
                         size_t want = ends[pass] - p < chunk ? (size_t)(ends[pass] - p) : chunk;
                         ssize_t r = pread_full(fd, buf, want, (off_t)p);
