@@ -39,9 +39,11 @@ void ui_screen_attract(struct ui *ui)
         ui_text(ui, _("Prices"), (struct ui_rect){px, py, colw, ui_dp(ui, 70)}, 44, UI_ACCENT, UI_LEFT,
                 true, false);
         py += ui_dp(ui, 80);
-        if (n == 0 && ui->booted)
+        if (n == 0 && ui->booted) {
+                ui->frame_no_prices = true; /* READY with the "ask staff" screen */
                 ui_label(ui, _("Please ask staff for prices."), (struct ui_rect){px, py, colw, ui_dp(ui, 60)},
                          32, UI_LEFT);
+        }
         for (int i = 0; i < n && i < APP_KIOSK_MAX_PRODUCTS && py < ui->h - ui_dp(ui, 420); i++) {
                 char line[160], money[32];
                 for (int j = 0; j < prods[i].n_papers; j++) {
@@ -51,6 +53,7 @@ void ui_screen_attract(struct ui *ui)
                                 UI_LEFT, false, false);
                         ui_text(ui, money, (struct ui_rect){px + colw * 0.65f, py, colw * 0.35f, ui_dp(ui, 56)},
                                 32, UI_FG, UI_RIGHT, true, false);
+                        ui->frame_prices = true; /* READY waits for this (app/watchdog.h) */
                         py += ui_dp(ui, 60);
                 }
         }

@@ -183,6 +183,8 @@ struct ui *ui_new(const struct ui_options *opt, char *err, size_t errlen)
                 return NULL;
         ui->opt = *opt;
         ui->t0 = SDL_GetPerformanceCounter();
+        ui->prices_frame = -1;
+        ui->ready_frame = -1;
         ui->schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
         ui->pin_result = 1;
         ui->dv.tech_result = 1;
@@ -278,6 +280,12 @@ static int boot_main(void *arg)
                 .staff_pin_path = opt->staff_pin_path,
                 .session_timeout_ms = (int64_t)opt->session_timeout_s * 1000,
         };
+        /* PK_UI_TEST_BOOT_DELAY_MS (tests only): a core that is slow to come
+         * up, so READY's bound after the first frame can be tested. */
+        const char *bd = getenv("PK_UI_TEST_BOOT_DELAY_MS");
+        long bd_ms = bd ? strtol(bd, NULL, 10) : 0;
+        if (bd_ms > 0 && bd_ms <= 30000)
+                SDL_Delay((Uint32)bd_ms);
         char kerr[200] = "";
         ui->boot_kiosk = app_kiosk_new(&kc, ui->bus, kerr, sizeof(kerr));
         if (!ui->boot_kiosk) {
@@ -685,6 +693,7 @@ static void draw_frame(struct ui *ui, float dt)
         SDL_SetRenderDrawColor(ui->ren, UI_BG.r, UI_BG.g, UI_BG.b, 255);
         SDL_RenderClear(ui->ren);
         ui->frame_dt = dt;
+        ui->frame_prices = ui->frame_no_prices = false;
         switch (ui->screen) {
         case UI_SCREEN_ATTRACT: ui_screen_attract(ui); break;
         case UI_SCREEN_SOURCE: ui_screen_source(ui); break;
@@ -756,7 +765,10 @@ static void draw_frame(struct ui *ui, float dt)
                         "present %.1f; on CPU %.1f, waiting for a CPU %.1f)\n",
                         ui->frame_no, ui_screen_name(drawn), ms, t_upload, t_draw - t_upload, ms - t_draw,
                         fc.cpu_ms, fc.queued_ms);
+        if (ui->frame_prices && ui->prices_frame < 0)
+                ui->prices_frame = (int64_t)ui->frame_no;
         if (ui->frame_no == 0) {
+                ui->first_frame_ticks = SDL_GetTicks64();
                 ui->first_frame_ms = ms_since(ui->t0);
                 struct timespec ts;
                 clock_gettime(CLOCK_BOOTTIME, &ts);
@@ -872,10 +884,41 @@ static void write_stats(struct ui *ui)
                 pct(ui->frame_own_ms, ui->n_frame_own, 50), pct(ui->frame_own_ms, ui->n_frame_own, 99),
                 ui->n_grid, pct(ui->grid_ms, ui->n_grid, 50), pct(ui->grid_ms, ui->n_grid, 99),
                 pct(ui->grid_own_ms, ui->n_grid_own, 99));
+        static const char *const ready_names[] = {"", "prices", "no-prices", "fallback"};
+        double e2f = exec_to_first_frame_ms(ui);
+        fprintf(f, ",\"ready\":{\"reason\":\"%s\",\"ms\":%.2f,\"exec_ms\":%.1f,\"frame\":%" PRId64
+                ",\"status\":\"%s\"},\"prices_frame\":%" PRId64,
+                ui->ready_reason > 0 && ui->ready_reason < 4 ? ready_names[ui->ready_reason] : "",
+                ui->ready_ms, ui->ready_reason && e2f > 0 ? e2f - ui->first_frame_ms + ui->ready_ms : -1.0,
+                ui->ready_frame, app_watchdog_ready_status((enum app_ready_reason)ui->ready_reason),
+                ui->prices_frame);
         fprintf(f, ",\"thumbs\":{\"uploaded\":%" PRIu64 ",\"scaled\":%" PRIu64 ",\"created\":%" PRIu64
                 ",\"reused\":%" PRIu64 ",\"prewarmed\":%" PRIu64 ",\"pooled\":%d}}\n",
                 ts.uploaded, ts.scaled, ts.created, ts.reused, ts.prewarmed, ts.pooled);
         fclose(f);
+}
+
+/* READY=1 once the attract screen is usable with its price list (or the
+ * bound passed): app_watchdog_ready_decide on this loop turn's facts. The
+ * frame flags are those of the last presented frame. */
+static void ready_check(struct ui *ui)
+{
+        if (ui->ready_reason)
+                return;
+        struct app_ready_facts f = {
+                .first_frame = ui->frame_no > 0,
+                .prices_drawn = ui->frame_prices,
+                .core_no_prices = ui->frame_no_prices,
+                .since_first_ms = ui->frame_no > 0 ? SDL_GetTicks64() - ui->first_frame_ticks : 0,
+                .fallback_ms = ui->ready_fallback_ms,
+        };
+        enum app_ready_reason why = app_watchdog_ready_decide(&f);
+        if (why == APP_READY_WAIT)
+                return;
+        app_watchdog_ready(why);
+        ui->ready_reason = (int)why;
+        ui->ready_ms = ms_since(ui->t0);
+        ui->ready_frame = (int64_t)ui->frame_no - 1;
 }
 
 int ui_run(struct ui *ui)
@@ -895,6 +938,10 @@ int ui_run(struct ui *ui)
         ui->script_settle_ms = settle ? (int)strtol(settle, NULL, 10) : UI_SCRIPT_SETTLE_MS;
         if (ui->script_settle_ms < 0 || ui->script_settle_ms > 60000)
                 ui->script_settle_ms = UI_SCRIPT_SETTLE_MS;
+        /* PK_UI_READY_FALLBACK_MS (tests): the READY bound after the first frame. */
+        const char *rfb = getenv("PK_UI_READY_FALLBACK_MS");
+        long rfb_ms = rfb ? strtol(rfb, NULL, 10) : 0;
+        ui->ready_fallback_ms = rfb_ms > 0 && rfb_ms <= 60000 ? (uint64_t)rfb_ms : APP_WATCHDOG_READY_FALLBACK_MS;
         const char *slow = getenv("PK_UI_SLOW_MS");
         ui->slow_log_ms = slow ? strtod(slow, NULL) : 0;
         while (!ui->quit) {
@@ -963,10 +1010,10 @@ int ui_run(struct ui *ui)
                         draw_frame(ui, dt);
                         t_frame = (size_t)ui->n_frames > nf ? ui->frame_ms[ui->n_frames - 1] : ms_since(f0);
                         last_frame = now;
-                        app_watchdog_ready(); /* first frame: the attract screen is up */
                         if (SDL_AtomicGet(&ui->boot_state) == 0)
                                 boot_start(ui);
                 }
+                ready_check(ui);
                 core_jobs(ui, false);
                 /* A turn that drew nothing: make a grid texture ahead, so no
                  * frame waits for one to be made (ui_grid_prewarm). */

@@ -229,6 +229,17 @@ struct ui {
         double *grid_ms, *grid_own_ms;
         int n_grid, cap_grid, n_grid_own, cap_grid_own;
         double first_frame_ms;
+        /* READY=1 (app/watchdog): sent at the first presented frame whose
+         * attract screen showed the price list, or when the core is up with
+         * none, or ready_fallback_ms after the first frame. The attract screen
+         * sets frame_prices / frame_no_prices while drawing a frame. */
+        bool frame_prices, frame_no_prices;
+        Uint64 first_frame_ticks;   /* SDL ticks at the first present */
+        uint64_t ready_fallback_ms; /* APP_WATCHDOG_READY_FALLBACK_MS, or PK_UI_READY_FALLBACK_MS */
+        int ready_reason;           /* enum app_ready_reason; 0 = not yet */
+        double ready_ms;            /* start -> READY=1 (stats) */
+        int64_t ready_frame;        /* the frame presented just before READY=1 */
+        int64_t prices_frame;       /* the first frame that showed the price list; -1 none */
         /* The costliest frame and the longest busy stretch of the loop (input,
          * bus, session tick and frame, between two waits), by part, so a slow
          * frame names its cause. PK_UI_SLOW_MS=N logs every one >= N ms. */

@@ -1,6 +1,8 @@
-/* app/watchdog: READY=1 once, WATCHDOG=1 rate-limited to a quarter of systemd's
- * interval, sent to a real NOTIFY_SOCKET (a unix datagram socket this test binds,
- * as systemd does). */
+/* app/watchdog: READY=1 once with a STATUS= that says why, WATCHDOG=1
+ * rate-limited to a quarter of systemd's interval, sent to a real NOTIFY_SOCKET
+ * (a unix datagram socket this test binds, as systemd does); and the decision
+ * of when READY is due (the price list drawn, the core up without prices, or
+ * the bound after the first frame). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,10 +31,17 @@ static void ready_once_and_pings_at_a_quarter_interval(void **state)
 {
         (void)state;
         char buf[256];
-        app_watchdog_ready();
-        app_watchdog_ready();
+        assert_int_equal(app_watchdog_ready(APP_READY_WAIT), 0); /* not a reason: nothing sent */
         recv_msg(buf, sizeof(buf));
-        assert_non_null(strstr(buf, "READY=1"));
+        assert_string_equal(buf, "");
+        assert_int_equal(app_watchdog_ready(APP_READY_PRICES), 1);
+        assert_int_equal(app_watchdog_ready(APP_READY_FALLBACK), 0);
+        recv_msg(buf, sizeof(buf));
+        assert_non_null(strstr(buf, "READY=1\n"));
+        char want[200];
+        snprintf(want, sizeof(want), "STATUS=%s", app_watchdog_ready_status(APP_READY_PRICES));
+        assert_non_null(strstr(buf, want));
+        assert_non_null(strstr(buf, "price list"));
         recv_msg(buf, sizeof(buf));
         assert_string_equal(buf, ""); /* the second call sent nothing */
 
@@ -46,6 +55,45 @@ static void ready_once_and_pings_at_a_quarter_interval(void **state)
         assert_int_equal(app_watchdog_ping(1100000), 1);
         recv_msg(buf, sizeof(buf));
         assert_string_equal(buf, "WATCHDOG=1");
+}
+
+static void ready_waits_for_the_price_list_within_the_bound(void **state)
+{
+        (void)state;
+        struct app_ready_facts f = {.fallback_ms = 3000};
+        /* nothing presented yet: never ready, whatever else is true */
+        f.prices_drawn = true;
+        f.since_first_ms = 10000;
+        assert_int_equal(app_watchdog_ready_decide(&f), APP_READY_WAIT);
+        assert_int_equal(app_watchdog_ready_decide(NULL), APP_READY_WAIT);
+        /* the first attract frame, without prices (the core is still starting) */
+        f = (struct app_ready_facts){.first_frame = true, .since_first_ms = 0, .fallback_ms = 3000};
+        assert_int_equal(app_watchdog_ready_decide(&f), APP_READY_WAIT);
+        f.since_first_ms = 2999;
+        assert_int_equal(app_watchdog_ready_decide(&f), APP_READY_WAIT);
+        /* a frame with the price list: ready, and prices win over the bound */
+        f.prices_drawn = true;
+        assert_int_equal(app_watchdog_ready_decide(&f), APP_READY_PRICES);
+        f.since_first_ms = 3000;
+        assert_int_equal(app_watchdog_ready_decide(&f), APP_READY_PRICES);
+        /* the core is up and prices nothing: ready at once, says so */
+        f = (struct app_ready_facts){.first_frame = true, .core_no_prices = true, .since_first_ms = 5};
+        assert_int_equal(app_watchdog_ready_decide(&f), APP_READY_NO_PRICES);
+        /* neither: ready at the bound (0 = the default bound) */
+        f = (struct app_ready_facts){.first_frame = true, .since_first_ms = 3000, .fallback_ms = 3000};
+        assert_int_equal(app_watchdog_ready_decide(&f), APP_READY_FALLBACK);
+        f = (struct app_ready_facts){.first_frame = true, .since_first_ms = APP_WATCHDOG_READY_FALLBACK_MS - 1};
+        assert_int_equal(app_watchdog_ready_decide(&f), APP_READY_WAIT);
+        f.since_first_ms = APP_WATCHDOG_READY_FALLBACK_MS;
+        assert_int_equal(app_watchdog_ready_decide(&f), APP_READY_FALLBACK);
+        /* each reason has its own STATUS text */
+        assert_string_equal(app_watchdog_ready_status(APP_READY_WAIT), "");
+        assert_string_not_equal(app_watchdog_ready_status(APP_READY_PRICES),
+                                app_watchdog_ready_status(APP_READY_NO_PRICES));
+        assert_string_not_equal(app_watchdog_ready_status(APP_READY_PRICES),
+                                app_watchdog_ready_status(APP_READY_FALLBACK));
+        assert_string_not_equal(app_watchdog_ready_status(APP_READY_NO_PRICES),
+                                app_watchdog_ready_status(APP_READY_FALLBACK));
 }
 
 int main(void)
@@ -65,6 +113,7 @@ int main(void)
         setenv("WATCHDOG_USEC", "400000", 1);
         setenv("WATCHDOG_PID", pid, 1);
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(ready_waits_for_the_price_list_within_the_bound),
                 cmocka_unit_test(ready_once_and_pings_at_a_quarter_interval),
         };
         int r = cmocka_run_group_tests(tests, NULL, NULL);
