@@ -66,6 +66,7 @@ struct app_decode_pool {
         uint32_t free_mask;
         struct app_decode_stats stats;
         int fault_next; /* enum app_decode_proof_fault, tests only */
+        int fault_strip; /* enum app_decode_strip_fault, tests only */
 };
 
 const char *app_decode_strerror(int err)
@@ -711,6 +712,134 @@ int app_decode_proof(struct app_decode_pool *pool, const char *path, const struc
         int rc = app_decode_proof_fd(pool, fd, paper, spec, ret_px, ret_info, err);
         close(fd);
         return rc;
+}
+
+int app_decode_strip_fd(struct app_decode_pool *pool, int in_fd, int out_fd,
+                        enum app_strip_mode mode, uint64_t *ret_len,
+                        struct app_strip_report *report, struct img_errbuf *err)
+{
+        if (!pool || (mode != APP_STRIP_PRIVATE && mode != APP_STRIP_ALL))
+                return img_fail(err, APP_DECODE_E_INVALID, "decode strip: bad argument");
+        struct stat st, ost;
+        if (in_fd < 0 || fstat(in_fd, &st) != 0 || !S_ISREG(st.st_mode))
+                return img_fail(err, IMG_E_UNREADABLE, "strip: input is not a regular file");
+        /* The same verdicts as app_strip_file before anything is sent. */
+        uint64_t max = img_get_limits()->max_file_bytes;
+        if (max > APP_STRIP_MAX_BYTES)
+                max = APP_STRIP_MAX_BYTES;
+        if (st.st_size == 0)
+                return img_fail(err, IMG_E_EMPTY, "strip: empty file");
+        if ((uint64_t)st.st_size > max)
+                return img_fail(err, IMG_E_FILE_TOO_LARGE, "strip: input over the size limit");
+        int fl = out_fd >= 0 ? fcntl(out_fd, F_GETFL) : -1;
+        if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY || fstat(out_fd, &ost) != 0 ||
+            !S_ISREG(ost.st_mode) || ost.st_size != 0 || lseek(out_fd, 0, SEEK_CUR) != 0 ||
+            (ost.st_dev == st.st_dev && ost.st_ino == st.st_ino))
+                return img_fail(err, APP_DECODE_E_INVALID,
+                                "decode strip: output must be a new, empty file open for writing");
+        struct app_decode_req req = {.op = APP_DECODE_OP_STRIP,
+                                     .strip_mode = (int32_t)mode,
+                                     .strip_in_size = (uint64_t)st.st_size};
+        pthread_mutex_lock(&pool->free_lock);
+        if (pool->cfg.test_hooks)
+                req.test_op = pool->fault_strip;
+        pool->fault_strip = 0;
+        pthread_mutex_unlock(&pool->free_lock);
+        int fds[2] = {in_fd, out_fd};
+        struct app_decode_reply r;
+        int i = take_helper(pool);
+        struct helper *h = &pool->helpers[i];
+        int rc = helper_call(pool, h, &req, fds, 2, &r, err);
+        /* The answer was checked against the request; now against the file
+         * itself, while the helper is still ours to kill if it lied. */
+        if (rc == 0 && (fstat(out_fd, &ost) != 0 || (uint64_t)ost.st_size != r.strip_bytes)) {
+                helper_stop(h, false);
+                rc = img_fail(err, APP_DECODE_E_PROTOCOL,
+                              "decode helper answer refused: output holds %lld bytes, %llu claimed",
+                              (long long)ost.st_size, (unsigned long long)r.strip_bytes);
+        }
+        give_helper(pool, i);
+        count(pool, rc);
+        if (rc != 0)
+                return rc;
+        if (ret_len)
+                *ret_len = r.strip_bytes;
+        if (report)
+                app_decode_reply_to_strip_report(&r, report);
+        return 0;
+}
+
+/* A new output file next to out_path, write-only: "<out_path>.tmp-<pid>-<n>". */
+static int create_temp(const char *out_path, char *tmp, size_t cap, struct img_errbuf *err)
+{
+        static unsigned seq;
+        for (int attempt = 0; attempt < 16; attempt++) {
+                unsigned n = __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
+                if (snprintf(tmp, cap, "%s.tmp-%ld-%u", out_path, (long)getpid(), n) >= (int)cap)
+                        return img_fail(err, IMG_E_IO, "strip: output path too long");
+                int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
+                if (fd >= 0)
+                        return fd;
+                if (errno != EEXIST)
+                        return img_fail(err, IMG_E_IO, "strip: cannot create output: %s", strerror(errno));
+        }
+        return img_fail(err, IMG_E_IO, "strip: cannot create output: name taken");
+}
+
+int app_decode_strip_file(struct app_decode_pool *pool, const char *in_path,
+                          const char *out_path, enum app_strip_mode mode,
+                          struct app_strip_report *report, struct img_errbuf *err)
+{
+        if (!pool || !in_path || !out_path)
+                return img_fail(err, APP_DECODE_E_INVALID, "decode strip: bad argument");
+        /* Opened as app_strip_file would (a technician may name a symlink);
+         * O_NONBLOCK so a FIFO cannot hold us here. */
+        int in = open(in_path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (in < 0)
+                return img_fail(err, IMG_E_UNREADABLE, "strip: cannot open input: %s", strerror(errno));
+        char tmp[PATH_MAX + 32];
+        int out = create_temp(out_path, tmp, sizeof(tmp), err);
+        if (out < 0) {
+                close(in);
+                return out;
+        }
+        int rc = app_decode_strip_fd(pool, in, out, mode, NULL, report, err);
+        close(in);
+        if (rc == 0 && fsync(out) != 0)
+                rc = img_fail(err, IMG_E_IO, "strip: fsync: %s", strerror(errno));
+        if (close(out) != 0 && rc == 0)
+                rc = img_fail(err, IMG_E_IO, "strip: close: %s", strerror(errno));
+        if (rc == 0 && rename(tmp, out_path) != 0)
+                rc = img_fail(err, IMG_E_IO, "strip: rename: %s", strerror(errno));
+        if (rc != 0) {
+                unlink(tmp); /* a crash, a timeout or a refusal keeps nothing */
+                return rc;
+        }
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof(dir), "%s", out_path);
+        char *slash = strrchr(dir, '/');
+        if (slash == dir)
+                slash[1] = 0;
+        else if (slash)
+                *slash = 0;
+        else
+                snprintf(dir, sizeof(dir), ".");
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+                fsync(dfd);
+                close(dfd);
+        }
+        return 0;
+}
+
+int app_decode_pool_fault_next_strip(struct app_decode_pool *pool, enum app_decode_strip_fault how)
+{
+        if (!pool || !pool->cfg.test_hooks || how < 0 || how >= _APP_DECODE_STRIP_FAULT_MAX)
+                return APP_DECODE_E_INVALID;
+        pthread_mutex_lock(&pool->free_lock);
+        pool->fault_strip = how;
+        pthread_mutex_unlock(&pool->free_lock);
+        return 0;
 }
 
 int app_decode_pool_fault_next_proof(struct app_decode_pool *pool, enum app_decode_proof_fault how)

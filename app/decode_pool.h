@@ -1,6 +1,6 @@
-/* app/decode_pool: customer photos are probed, thumbnailed and soft-proofed
- * in sandboxed helper processes (printkiosk-decode), never in the kiosk
- * process.
+/* app/decode_pool: customer photos are probed, thumbnailed, soft-proofed
+ * and stripped of their metadata in sandboxed helper processes
+ * (printkiosk-decode), never in the kiosk process.
  *
  * A pool of N helpers, each started with posix_spawn and talking over its own
  * SOCK_SEQPACKET socketpair. A request carries the photo as an open read-only
@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "app/strip_metadata.h"
 #include "image/paper.h"
 #include "image/probe.h"
 #include "image/proof.h"
@@ -118,6 +119,31 @@ int app_decode_proof_fd(struct app_decode_pool *pool, int fd, const struct img_p
                         const struct img_proof_spec *spec, struct img_pixels *ret_px,
                         struct img_proof_info *ret_info, struct img_errbuf *err);
 
+/* app_strip() (app/strip_metadata.c) in a helper: the photo `in_fd` (a
+ * regular file of 1 .. the file-size limit bytes, read-only) is read there and
+ * its stripped bytes written to `out_fd`, which must be an empty regular file
+ * the caller created for writing, at offset 0 (O_WRONLY is enough: the helper
+ * gets this descriptor and no path). The answer is checked like every answer
+ * (the bytes it claims at most the photo's size, HEIF unchanged in length,
+ * report counts in range) and against the file: its size must be the bytes
+ * claimed, else APP_DECODE_E_PROTOCOL and the helper is killed. On success
+ * *ret_len is the output's length and *report (may be NULL) the helper's
+ * report. On any error out_fd may hold a part: the caller deletes it.
+ * Returns 0, an enum img_error verdict of the stripper (IMG_E_UNSUPPORTED,
+ * IMG_E_TRUNCATED, IMG_E_CORRUPT, IMG_E_EMPTY, IMG_E_FILE_TOO_LARGE, ...),
+ * IMG_E_IO (output not writable) or an enum app_decode_error. Fds stay the
+ * caller's. */
+int app_decode_strip_fd(struct app_decode_pool *pool, int in_fd, int out_fd,
+                        enum app_strip_mode mode, uint64_t *ret_len,
+                        struct app_strip_report *report, struct img_errbuf *err);
+/* app_strip_file() through a helper, same contract: out_path is written
+ * durably (a temp file next to it, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, filled
+ * by the helper, then fsync, rename, fsync of the folder); on any error,
+ * a helper crash or timeout included, nothing is left at either name. */
+int app_decode_strip_file(struct app_decode_pool *pool, const char *in_path,
+                          const char *out_path, enum app_strip_mode mode,
+                          struct app_strip_report *report, struct img_errbuf *err);
+
 struct app_decode_stats {
         uint64_t requests, spawned, crashed, timeouts, cpu_limit, protocol_errors;
 };
@@ -149,6 +175,19 @@ enum app_decode_proof_fault {
 };
 int app_decode_pool_fault_next_proof(struct app_decode_pool *pool,
                                      enum app_decode_proof_fault how);
+/* Test hook for the next strip request on this pool (tests only, needs
+ * test_hooks). */
+enum app_decode_strip_fault {
+        APP_DECODE_STRIP_NONE = 0,
+        APP_DECODE_STRIP_CRASH,      /* half the output written, then abort() */
+        APP_DECODE_STRIP_HANG,       /* half the output written, then sleep forever */
+        APP_DECODE_STRIP_SHORT,      /* half written, all claimed */
+        APP_DECODE_STRIP_CLAIM_MORE, /* claims more bytes than the photo has */
+        APP_DECODE_STRIP_FLOOD,      /* writes past the file-size limit (RLIMIT_FSIZE) */
+        _APP_DECODE_STRIP_FAULT_MAX,
+};
+int app_decode_pool_fault_next_strip(struct app_decode_pool *pool,
+                                     enum app_decode_strip_fault how);
 int app_decode_test(struct app_decode_pool *pool, enum app_decode_test_op op,
                     struct img_errbuf *err);
 

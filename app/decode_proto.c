@@ -13,6 +13,7 @@
 #include "image/image.h"
 #include "image/paper.h"
 #include "image/proof.h"
+#include "app/strip_metadata.h"
 
 static int str_ok(const char *s, size_t cap)
 {
@@ -112,6 +113,51 @@ int app_decode_proof_req_check(const struct app_decode_req *req, const char **wh
         return 0;
 }
 
+int app_decode_strip_req_check(const struct app_decode_req *req, const char **why)
+{
+        static const char *unused;
+        if (!why)
+                why = &unused;
+        if (req->op != APP_DECODE_OP_STRIP)
+                FAIL("not a strip request");
+        if (req->strip_mode != APP_STRIP_PRIVATE && req->strip_mode != APP_STRIP_ALL)
+                FAIL("strip mode out of range");
+        uint64_t max = img_get_limits()->max_file_bytes;
+        if (max > APP_STRIP_MAX_BYTES)
+                max = APP_STRIP_MAX_BYTES;
+        if (req->strip_in_size < 1 || req->strip_in_size > max)
+                FAIL("photo size out of range");
+        return 0;
+}
+
+/* A strip answer: what the helper says it wrote is bounded by what it was
+ * given (no format grows), HEIF keeps its length, the counts are what a walk
+ * of that many bytes could find. */
+static int strip_fields_ok(const struct app_decode_reply *r, const struct app_decode_req *req,
+                           const char **why)
+{
+        if (app_decode_strip_req_check(req, why) != 0)
+                return -1;
+        uint64_t in = req->strip_in_size;
+        if (r->strip_bytes < 1 || r->strip_bytes > in)
+                FAIL("stripped size out of range");
+        if (r->strip_format != IMG_FMT_JPEG && r->strip_format != IMG_FMT_PNG &&
+            r->strip_format != IMG_FMT_WEBP && r->strip_format != IMG_FMT_HEIF)
+                FAIL("strip format out of range");
+        bool heif = r->strip_format == IMG_FMT_HEIF;
+        if (heif && r->strip_bytes != in)
+                FAIL("HEIF length changed");
+        if (r->strip_segments_dropped < 0 || r->strip_gps_removed < 0 || r->strip_tags_blanked < 0 ||
+            r->strip_items_blanked < 0 || (uint64_t)r->strip_segments_dropped > in ||
+            (uint64_t)r->strip_gps_removed > in || (uint64_t)r->strip_tags_blanked > in ||
+            r->strip_segments_dropped > APP_STRIP_MAX_CHUNKS + 1 ||
+            r->strip_items_blanked > APP_STRIP_MAX_META_ITEMS)
+                FAIL("strip counts out of range");
+        if ((heif && r->strip_segments_dropped != 0) || (!heif && r->strip_items_blanked != 0))
+                FAIL("strip counts inconsistent with the format");
+        return 0;
+}
+
 int app_decode_reply_check(const void *msg, size_t len, const struct app_decode_req *req,
                            size_t shm_bytes, const char **why)
 {
@@ -174,6 +220,8 @@ int app_decode_reply_check(const void *msg, size_t len, const struct app_decode_
                         FAIL("source size out of range");
                 return 0;
         }
+        if (r->op == APP_DECODE_OP_STRIP)
+                return strip_fields_ok(r, req, why);
         if (r->op == APP_DECODE_OP_TEST)
                 return 0;
         FAIL("unknown operation");
@@ -212,6 +260,15 @@ void app_decode_reply_to_thumb_info(const struct app_decode_reply *r, struct img
         ret->from_exif = r->from_exif != 0;
         ret->src_width = r->src_width;
         ret->src_height = r->src_height;
+}
+
+void app_decode_reply_to_strip_report(const struct app_decode_reply *r,
+                                      struct app_strip_report *ret)
+{
+        *ret = (struct app_strip_report){.segments_dropped = r->strip_segments_dropped,
+                                         .gps_entries_removed = r->strip_gps_removed,
+                                         .tags_blanked = r->strip_tags_blanked,
+                                         .items_blanked = r->strip_items_blanked};
 }
 
 void app_decode_reply_from_probe(struct app_decode_reply *r, const struct img_probe *p)

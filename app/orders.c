@@ -58,16 +58,22 @@ void app_orders_set_decode_pool(struct app_orders *o, struct app_decode_pool *po
  * from the helper. Only a file that came from the store (`from_store`: a
  * spool copy that was probed when it went in) may still be probed in this
  * process, and only when no helper can be started at all. */
+/* The kiosk's pool, else one helper of our own started now. */
+static int need_pool(struct app_orders *o, struct img_errbuf *ie)
+{
+        if (o->pool)
+                return 0;
+        struct app_decode_config dc = APP_DECODE_CONFIG_DEFAULT;
+        dc.helpers = 1;
+        int rc = app_decode_pool_new(&dc, &o->own_pool, ie);
+        o->pool = o->own_pool;
+        return rc;
+}
+
 static int probe_photo(struct app_orders *o, const char *path, bool from_store,
                        struct img_probe *ret, struct img_errbuf *ie)
 {
-        int rc = 0;
-        if (!o->pool) {
-                struct app_decode_config dc = APP_DECODE_CONFIG_DEFAULT;
-                dc.helpers = 1;
-                rc = app_decode_pool_new(&dc, &o->own_pool, ie);
-                o->pool = o->own_pool;
-        }
+        int rc = need_pool(o, ie);
         if (rc == APP_DECODE_E_SPAWN && from_store)
                 return img_probe_file(path, 0, ret, ie);
         if (rc < 0)
@@ -554,15 +560,29 @@ int app_order_create(struct app_orders *o, const struct app_order_request *req,
                         static int strip_seq;
                         snprintf(stripped, sizeof stripped, "%s/.strip-%ld-%d.jpg", o->spool_dir,
                                  (long)getpid(), __atomic_add_fetch(&strip_seq, 1, __ATOMIC_RELAXED));
-                        rc = app_strip_file(src, stripped, APP_STRIP_PRIVATE, NULL, &ie);
+                        /* Parsed in a decode helper, like the probe: it
+                         * writes the stripped bytes into a temp file we
+                         * create and fsync/rename (app_decode_strip_file); a
+                         * crash or timeout costs this photo and leaves no
+                         * file. Step 1 got the photo probed, so a pool is
+                         * up: no in-process path here. */
+                        rc = need_pool(o, &ie);
+                        if (rc == 0)
+                                rc = app_decode_strip_file(o->pool, src, stripped, APP_STRIP_PRIVATE,
+                                                           NULL, &ie);
+                        if (rc < 0 && !app_decode_error_is_photo(rc)) {
+                                rc = app_order_fail(err, APP_ORDER_E_STORE, "file %zu: metadata: %s",
+                                                    i + 1, ie.msg);
+                                goto out;
+                        }
                         if (rc < 0) {
-                                unlink(stripped);
                                 if (ret_bad_file)
                                         *ret_bad_file = i;
                                 if (ret_reason)
-                                        *ret_reason = img_strerror(rc);
+                                        *ret_reason = app_decode_strerror(rc);
                                 rc = app_order_fail(err, APP_ORDER_E_REJECTED,
-                                                    "file %zu: metadata: %s", i + 1, img_strerror(rc));
+                                                    "file %zu: metadata: %s", i + 1,
+                                                    app_decode_strerror(rc));
                                 goto out;
                         }
                         src = stripped;

@@ -910,6 +910,21 @@ bool app_strip_supports(enum img_format f)
         return f == IMG_FMT_JPEG || f == IMG_FMT_PNG || f == IMG_FMT_WEBP || f == IMG_FMT_HEIF;
 }
 
+enum img_format app_strip_sniff(const uint8_t *in, size_t len)
+{
+        if (!in)
+                return IMG_FMT_UNKNOWN;
+        if (len >= 3 && in[0] == 0xff && in[1] == 0xd8 && in[2] == 0xff)
+                return IMG_FMT_JPEG;
+        if (len >= 8 && memcmp(in, "\x89PNG\r\n\x1a\n", 8) == 0)
+                return IMG_FMT_PNG;
+        if (len >= 12 && memcmp(in, "RIFF", 4) == 0 && memcmp(in + 8, "WEBP", 4) == 0)
+                return IMG_FMT_WEBP;
+        if (len >= 12 && memcmp(in + 4, "ftyp", 4) == 0)
+                return IMG_FMT_HEIF;
+        return IMG_FMT_UNKNOWN;
+}
+
 int app_strip(const uint8_t *in, size_t len, enum app_strip_mode mode, uint8_t **ret_out,
               size_t *ret_len, struct app_strip_report *report, struct img_errbuf *err)
 {
@@ -917,15 +932,18 @@ int app_strip(const uint8_t *in, size_t len, enum app_strip_mode mode, uint8_t *
                 return img_fail(err, IMG_E_INVALID, "strip: bad argument");
         if (len == 0)
                 return img_fail(err, IMG_E_EMPTY, "strip: empty file");
-        if (len >= 3 && in[0] == 0xff && in[1] == 0xd8 && in[2] == 0xff)
+        switch (app_strip_sniff(in, len)) {
+        case IMG_FMT_JPEG:
                 return app_strip_jpeg(in, len, mode, ret_out, ret_len, report, err);
-        if (len >= 8 && memcmp(in, "\x89PNG\r\n\x1a\n", 8) == 0)
+        case IMG_FMT_PNG:
                 return app_strip_png(in, len, mode, ret_out, ret_len, report, err);
-        if (len >= 12 && memcmp(in, "RIFF", 4) == 0 && memcmp(in + 8, "WEBP", 4) == 0)
+        case IMG_FMT_WEBP:
                 return app_strip_webp(in, len, mode, ret_out, ret_len, report, err);
-        if (len >= 12 && memcmp(in + 4, "ftyp", 4) == 0)
+        case IMG_FMT_HEIF:
                 return app_strip_heif(in, len, mode, ret_out, ret_len, report, err);
-        return img_fail(err, IMG_E_UNSUPPORTED, "strip: not a JPEG, PNG, WebP or HEIF file");
+        default:
+                return img_fail(err, IMG_E_UNSUPPORTED, "strip: not a JPEG, PNG, WebP or HEIF file");
+        }
 }
 
 typedef int strip_fn(const uint8_t *in, size_t len, enum app_strip_mode mode, uint8_t **ret_out,

@@ -96,11 +96,20 @@ int app_strip_heif(const uint8_t *in, size_t len, enum app_strip_mode mode, uint
  * WebP, HEIF). */
 bool app_strip_supports(enum img_format f);
 
+/* Which of the four formats app_strip would treat `in` as (its first bytes
+ * only), IMG_FMT_UNKNOWN for anything else. */
+enum img_format app_strip_sniff(const uint8_t *in, size_t len);
+
 /* Strip whichever of the four formats `in` is (sniffed from its first bytes,
  * never a name); IMG_E_UNSUPPORTED for anything else (TIFF included). */
 int app_strip(const uint8_t *in, size_t len, enum app_strip_mode mode, uint8_t **ret_out,
               size_t *ret_len, struct app_strip_report *report, struct img_errbuf *err);
 
-/* app_strip from file to file, written durably like app_strip_jpeg_file. */
+/* app_strip from file to file, written durably like app_strip_jpeg_file.
+ * This parses the photo in the calling process: the kiosk and printkioskctl
+ * strip customer photos through a decode helper instead
+ * (app_decode_strip_file, app/decode_pool.h, same contract); this entry
+ * point is for callers without a pool (tests, and the comparison in
+ * tests/hostile/test_decode_strip.c). */
 int app_strip_file(const char *in_path, const char *out_path, enum app_strip_mode mode,
                    struct app_strip_report *report, struct img_errbuf *err);

@@ -6,12 +6,16 @@
  * to the memfd on fd 4 and answers with one fixed-size message. Exits on EOF.
  * A proof request also carries the paper, display, sRGB and Adobe RGB
  * profiles as fds (read here into memory): the helper never opens a file.
+ * A strip request (APP_DECODE_OP_STRIP) carries the photo and an empty output
+ * file the kiosk created: the photo's metadata is stripped here
+ * (app/strip_metadata.c) and the result written to that descriptor.
  *
  * Sandbox (app/sandbox.c), set up before the first photo and never relaxed:
  * - every fd but 0-4 closed; exits on EOF from the kiosk; no core dumps;
  * - RLIMIT_AS (memory; under AddressSanitizer, whose shadow needs terabytes of
  *   address space, the pool sets ASan's hard_rss_limit_mb instead), RLIMIT_CPU
- *   re-armed per request (soft = used + budget), RLIMIT_NOFILE;
+ *   re-armed per request (soft = used + budget), RLIMIT_NOFILE, RLIMIT_FSIZE
+ *   = the file-size limit (a strip's output is never longer than its photo);
  * - Landlock where the kernel has it (ABI checked at run time, every access
  *   right that ABI knows is handled, no rule granted): no file or directory
  *   can be opened, written, created, executed or listed, no TCP bind/connect
@@ -45,6 +49,7 @@
 #include "app/decode_pool.h"
 #include "app/decode_proto.h"
 #include "app/sandbox.h"
+#include "app/strip_metadata.h"
 #include "image/image.h"
 #include "image/colour.h"
 #include "image/probe.h"
@@ -109,7 +114,14 @@ static int limits(void)
                 .cpu_hard = 3600, /* a helper lives at most one CPU hour */
                 .nofile = 64,
         };
-        return app_sandbox_rlimits(&lim);
+        if (app_sandbox_rlimits(&lim) != 0)
+                return -1;
+        /* The only file a helper writes is a strip's output, which is never
+         * longer than the photo (<= the file-size limit): a helper that
+         * writes more is killed by SIGXFSZ instead of filling the disk. */
+        uint64_t fsz = img_get_limits()->max_file_bytes;
+        struct rlimit rl = {(rlim_t)fsz, (rlim_t)fsz};
+        return setrlimit(RLIMIT_FSIZE, &rl);
 }
 
 static int landlock_abi_in_force; /* 0 = not restricted by Landlock */
@@ -315,6 +327,122 @@ static void serve_proof(const struct app_decode_req *req, const int *fds, int nf
                 img_icc_done(&icc[k]);
 }
 
+static bool write_all(int fd, const uint8_t *b, size_t len)
+{
+        size_t done = 0;
+        for (int guard = 0; done < len && guard < 100000; guard++) {
+                ssize_t w = write(fd, b + done, len - done);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0)
+                        return false;
+                done += (size_t)w;
+        }
+        return done == len;
+}
+
+/* Test hook: misbehave while writing a strip's output, the way the pool was
+ * told to (app_decode_pool_fault_next_strip). Returns true when the
+ * output has been written (possibly wrongly) and the answer may go. */
+static bool forge_strip(int how, int out, const uint8_t *b, size_t len, struct app_decode_reply *r)
+{
+        switch (how) {
+        case APP_DECODE_STRIP_CRASH:
+                write_all(out, b, len / 2);
+                abort();
+        case APP_DECODE_STRIP_HANG:
+                write_all(out, b, len / 2);
+                for (;;)
+                        sleep(1);
+        case APP_DECODE_STRIP_SHORT:
+                write_all(out, b, len / 2);
+                r->strip_bytes = len; /* claims it all */
+                return true;
+        case APP_DECODE_STRIP_CLAIM_MORE:
+                write_all(out, b, len);
+                r->strip_bytes = (uint64_t)1 << 40; /* more than any photo */
+                return true;
+        case APP_DECODE_STRIP_FLOOD: {
+                /* Past RLIMIT_FSIZE: SIGXFSZ must end us. Bounded: if the
+                 * limit did not hold, answer "ok" so the test fails loudly. */
+                static uint8_t junk[1 << 16];
+                uint64_t lim = img_get_limits()->max_file_bytes;
+                for (uint64_t w = 0; w < 2 * lim + sizeof(junk); w += sizeof(junk))
+                        if (!write_all(out, junk, sizeof(junk)))
+                                break;
+                r->strip_bytes = len;
+                return true;
+        }
+        default:
+                return false;
+        }
+}
+
+/* APP_DECODE_OP_STRIP: the photo (fds[0]) is read whole, exactly the size
+ * the kiosk saw (a file that changed since is refused), stripped by
+ * app_strip() (app/strip_metadata.c, the format sniffed from its bytes) and
+ * written from the start of fds[1], the kiosk's new, empty output file.
+ * Nothing is written unless the strip succeeded; a write that fails leaves
+ * the kiosk to delete the file. */
+static void serve_strip(const struct app_decode_req *req, const int *fds, int nfds,
+                        struct app_decode_reply *r, struct img_errbuf *err, bool hooks)
+{
+        struct stat st, ost;
+        if (nfds != 2) {
+                r->status = img_fail(err, IMG_E_INVALID, "strip needs the photo and an output file");
+                return;
+        }
+        if (fstat(fds[0], &st) != 0 || !S_ISREG(st.st_mode)) {
+                r->status = img_fail(err, IMG_E_UNREADABLE, "strip: not a regular file");
+                return;
+        }
+        if ((uint64_t)st.st_size != req->strip_in_size) {
+                r->status = img_fail(err, IMG_E_UNREADABLE, "strip: the photo changed size");
+                return;
+        }
+        int fl = fcntl(fds[1], F_GETFL);
+        if (fstat(fds[1], &ost) != 0 || !S_ISREG(ost.st_mode) || ost.st_size != 0 || fl < 0 ||
+            (fl & O_ACCMODE) == O_RDONLY) {
+                r->status = img_fail(err, IMG_E_INVALID, "strip: output is not an empty writable file");
+                return;
+        }
+        size_t len = (size_t)req->strip_in_size, got = 0;
+        uint8_t *buf = malloc(len), *out = NULL;
+        if (!buf) {
+                r->status = img_fail(err, IMG_E_INTERNAL, "strip: out of memory");
+                return;
+        }
+        for (int guard = 0; got < len && guard < 100000; guard++) {
+                ssize_t n = pread(fds[0], buf + got, len - got, (off_t)got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                got += (size_t)n;
+        }
+        size_t out_len = 0;
+        struct app_strip_report rep = {0};
+        if (got != len)
+                r->status = img_fail(err, IMG_E_UNREADABLE, "strip: short read");
+        else
+                r->status = app_strip(buf, len, (enum app_strip_mode)req->strip_mode, &out, &out_len,
+                                      &rep, err);
+        if (r->status == 0) {
+                r->strip_bytes = out_len;
+                r->strip_format = app_strip_sniff(buf, len);
+                r->strip_segments_dropped = rep.segments_dropped;
+                r->strip_gps_removed = rep.gps_entries_removed;
+                r->strip_tags_blanked = rep.tags_blanked;
+                r->strip_items_blanked = rep.items_blanked;
+                if (!(hooks && forge_strip(req->test_op, fds[1], out, out_len, r)) &&
+                    !write_all(fds[1], out, out_len))
+                        r->status = img_fail(err, IMG_E_IO, "strip: cannot write the output: %s",
+                                             strerror(errno));
+        }
+        free(out);
+        free(buf);
+}
+
 static void serve(const struct app_decode_req *req, const int *fds, int nfds,
                   struct app_decode_reply *r, bool hooks)
 {
@@ -336,6 +464,8 @@ static void serve(const struct app_decode_req *req, const int *fds, int nfds,
                         app_decode_reply_from_probe(r, &p);
         } else if (req->op == APP_DECODE_OP_PROOF) {
                 serve_proof(req, fds, nfds, r, &err, hooks);
+        } else if (req->op == APP_DECODE_OP_STRIP) {
+                serve_strip(req, fds, nfds, r, &err, hooks);
         } else if (req->op == APP_DECODE_OP_THUMB) {
                 struct img_thumb_spec spec = {.size = req->thumb_size,
                                               .square = req->square != 0,
@@ -431,7 +561,8 @@ int main(int argc, char **argv)
                     req.magic != APP_DECODE_MAGIC || req.version != APP_DECODE_VERSION ||
                     req.op == 0 || req.op >= _APP_DECODE_OP_MAX || req.thumb_size < 0 ||
                     req.thumb_size > APP_DECODE_MAX_THUMB || extra ||
-                    (req.op == APP_DECODE_OP_PROOF && app_decode_proof_req_check(&req, NULL) != 0))
+                    (req.op == APP_DECODE_OP_PROOF && app_decode_proof_req_check(&req, NULL) != 0) ||
+                    (req.op == APP_DECODE_OP_STRIP && app_decode_strip_req_check(&req, NULL) != 0))
                         _exit(6); /* not our pool talking */
                 static struct app_decode_reply r;
                 memset(&r, 0, sizeof(r));
