@@ -176,46 +176,60 @@ static void gps_and_owner_exif_gone_in_the_helper_same_pixels_same_bytes_as_in_p
         struct app_decode_pool *p = pool_with(20000);
         static const char *const names[] = {"srgb-icc.jpg", "orient-6.jpg", "alpha.png", "photo.webp",
                                             "photo.heic"};
-        int tested = 0;
-        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        enum { N = sizeof(names) / sizeof(names[0]) };
+        /* One exiftool run for all (perl starts slowly on a loaded machine). */
+        char *ins = pk_test_strdupf("%s", ""), *outs = pk_test_strdupf("%s", "");
+        for (size_t i = 0; i < N; i++) {
                 char *src = pk_test_strdupf("%s/corpus/%s", pk_test_build_dir(), names[i]);
                 char *in = pk_test_strdupf("%s/gps-%s", dir, names[i]);
-                char *out = pk_test_strdupf("%s/gps-%s.stripped", dir, names[i]);
-                char *cmd = pk_test_strdupf(
-                        "cp '%s' '%s' && exiftool -q -q -m -overwrite_original -GPSLatitude=47.5 "
-                        "-GPSLatitudeRef=N -GPSLongitude=8.7 -GPSLongitudeRef=E -GPSAltitude=410 "
-                        "-SerialNumber=" CANARY "SN -OwnerName=" CANARY "OWN -Artist=" CANARY "ART "
-                        "-UserComment=" CANARY "UC -XMP:Description=" CANARY "XMP '%s'",
-                        src, in, in);
+                char *cmd = pk_test_strdupf("cp '%s' '%s'", src, in);
                 assert_int_equal(run(cmd), 0);
+                char *t = pk_test_strdupf("%s '%s'", ins, in);
+                free(ins);
+                ins = t;
+                t = pk_test_strdupf("%s '%s.stripped'", outs, in);
+                free(outs);
+                outs = t;
                 free(cmd);
-                cmd = pk_test_strdupf("exiftool -q -q -s -s -s -gps:GPSLatitude '%s' | grep -q .", in);
-                assert_int_equal(run(cmd), 0); /* the GPS really is there */
-                free(cmd);
+                free(src);
+                free(in);
+        }
+        char *cmd = pk_test_strdupf(
+                "exiftool -q -q -m -overwrite_original -GPSLatitude=47.5 -GPSLatitudeRef=N "
+                "-GPSLongitude=8.7 -GPSLongitudeRef=E -GPSAltitude=410 -SerialNumber=" CANARY "SN "
+                "-OwnerName=" CANARY "OWN -Artist=" CANARY "ART -UserComment=" CANARY "UC "
+                "-XMP:Description=" CANARY "XMP %s",
+                ins);
+        assert_int_equal(run(cmd), 0);
+        free(cmd);
+        for (size_t i = 0; i < N; i++) {
+                char *in = pk_test_strdupf("%s/gps-%s", dir, names[i]);
+                char *out = pk_test_strdupf("%s.stripped", in);
                 assert_true(contains(in, CANARY));
                 char *tag = pk_test_strdupf("gpscmp-%s", names[i]);
-                assert_int_equal(both_ways(p, in, tag), 0);
+                assert_int_equal(both_ways(p, in, tag), 0); /* same bytes, same report */
                 free(tag);
                 struct app_strip_report rep = {0};
                 struct img_errbuf err = {{0}};
                 int rc = app_decode_strip_file(p, in, out, APP_STRIP_PRIVATE, &rep, &err);
                 if (rc != 0)
                         fail_msg("%s: %s (%s)", names[i], app_decode_strerror(rc), err.msg);
-                assert_true(rep.gps_entries_removed + rep.items_blanked > 0);
+                /* The GPS IFD was there (its entries were removed) ... */
+                if (rep.gps_entries_removed < 4)
+                        fail_msg("%s: %d GPS entries removed", names[i], rep.gps_entries_removed);
                 assert_false(contains(out, CANARY));
-                cmd = pk_test_strdupf("exiftool -q -q -s -s -s -gps:all '%s' | grep -q . && exit 1 || exit 0",
-                                      out);
-                assert_int_equal(run(cmd), 0);
-                free(cmd);
                 double m = pixel_diff(in, out);
                 if (m != 0)
                         fail_msg("%s: pixels differ by %g after stripping", names[i], m);
-                tested++;
-                free(src);
                 free(in);
                 free(out);
         }
-        assert_int_equal(tested, 5);
+        /* ... and none is left, as exiftool reads the outputs. */
+        cmd = pk_test_strdupf("exiftool -q -q -s -s -s -gps:all %s | grep -q . && exit 1 || exit 0", outs);
+        assert_int_equal(run(cmd), 0);
+        free(cmd);
+        free(ins);
+        free(outs);
         app_decode_pool_free(p);
 }
 
