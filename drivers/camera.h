@@ -45,6 +45,12 @@ struct drv_camera_desc {
 int drv_camera_autodetect(struct drv_camera_desc *ret, size_t max, size_t *ret_n,
                           struct drv_errbuf *err);
 
+/* Load libgphoto2's camera abilities list now (once per process; ~0.4 s:
+ * it dlopen()s every camlib). Autodetect and open use it; a kiosk calls this
+ * at start, off the UI thread, so the first phone opens without that wait.
+ * Thread-safe. 0 or a drv error. */
+int drv_camera_warm(struct drv_errbuf *err);
+
 struct drv_camera;
 
 /* Open model@port (exact names as libgphoto2 lists them, e.g. "Directory
