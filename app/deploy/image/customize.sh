@@ -180,10 +180,10 @@ fi
 if [ ! -e "$dev" ] && [ ! -e /data/selftest-kms-done ] && systemctl is-active -q printkiosk.service; then
         # KMS/DRM fallback (issue 6): the kiosk straight on the VM's DRM
         # device, no cage. /run/printkiosk-kms is the flag the fallback unit
-        # sets; starting printkiosk-kms.service stops the cage unit
-        # (Conflicts=). qemu-boot-test.sh takes a screendump on PK-KMS-READY;
-        # then the cage unit comes back for the rest of the test.
+        # sets. qemu-boot-test.sh takes a screendump on PK-KMS-READY; then
+        # the cage unit comes back for the rest of the test.
         touch /data/selftest-kms-done /run/printkiosk-kms
+        systemctl stop printkiosk.service
         t0=$(now)
         systemctl start printkiosk-kms.service
         i=0
