@@ -147,8 +147,6 @@ struct app_kiosk {
         int cam_test_delay_ms;              /* PK_KIOSK_TEST_CAMERA_DELAY_MS (tests only) */
         int cam_test_retry_ms;              /* PK_KIOSK_TEST_CAMERA_RETRY_MS (tests only) */
         struct drv_usb_watch *usb;
-        pthread_t cam_warm;                 /* loads libgphoto2's abilities once (drv_camera_warm) */
-        bool cam_warm_started;
 
         /* copier thread: copy-on-select and resume after a pull-out */
         pthread_mutex_t copy_lock;  /* copyq, reinsert_*, copy_busy, copier_stop */
@@ -1485,14 +1483,6 @@ void app_kiosk_camera_status(struct app_kiosk *k, struct app_kiosk_camera_status
         pthread_mutex_unlock(&k->state_lock);
 }
 
-static void *camera_warm_main(void *arg)
-{
-        (void)arg;
-        struct drv_errbuf e;
-        (void)drv_camera_warm(&e); /* a failure shows again at the first open */
-        return NULL;
-}
-
 /* drivers/usb watcher thread: a still-image (PTP) or MTP device came or
  * went. libgphoto2 names a USB camera "usb:BBB,AAA" (bus, address); its
  * model comes from autodetect. The id survives a re-plug: vendor, product
@@ -2232,9 +2222,6 @@ struct app_kiosk *app_kiosk_new(const struct app_kiosk_config *cfg, struct app_b
                  * through app_kiosk_camera_arrived. */
                 if (drv_usb_watch_start(&uo, &k->usb, &de) != 0 && getenv("PK_KIOSK_DEBUG"))
                         fprintf(stderr, "printkiosk: usb watch: %s\n", de.msg);
-                /* The first phone's autodetect and open would otherwise wait
-                 * ~0.4 s for libgphoto2 to dlopen every camlib. */
-                k->cam_warm_started = pthread_create(&k->cam_warm, NULL, camera_warm_main, NULL) == 0;
         }
         for (int i = 0; i < APP_KIOSK_WORKERS; i++) {
                 if (pthread_create(&k->workers[i], NULL, worker_main, k) != 0) {
@@ -2252,9 +2239,6 @@ struct app_kiosk *app_kiosk_free(struct app_kiosk *k)
                 return NULL;
         k->volumes = drv_volume_watch_free(k->volumes);
         k->usb = drv_usb_watch_free(k->usb);
-        if (k->cam_warm_started)
-                pthread_join(k->cam_warm, NULL);
-        k->cam_warm_started = false;
         if (k->locks_ready)
                 source_stop(k);
         if (k->copier_started) {

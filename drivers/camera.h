@@ -46,9 +46,10 @@ int drv_camera_autodetect(struct drv_camera_desc *ret, size_t max, size_t *ret_n
                           struct drv_errbuf *err);
 
 /* Load libgphoto2's camera abilities list now (once per process; ~0.4 s:
- * it dlopen()s every camlib). Autodetect and open use it; a kiosk calls this
- * at start, off the UI thread, so the first phone opens without that wait.
- * Thread-safe. 0 or a drv error. */
+ * it dlopen()s every camlib). Autodetect and open load it when it is not
+ * loaded yet and reuse it afterwards: in a kiosk the first phone's arrival
+ * (autodetect on the USB watcher's thread) pays, and the customer's open no
+ * longer does. Thread-safe. 0 or a drv error. */
 int drv_camera_warm(struct drv_errbuf *err);
 
 struct drv_camera;

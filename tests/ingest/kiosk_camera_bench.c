@@ -42,8 +42,9 @@ int main(int argc, char **argv)
                 return 2;
         }
         app_kiosk_session_start(k);
-        /* A running kiosk loaded libgphoto2's abilities at start (it
-         * warms them with its USB watcher; this driver has none). */
+        /* In a kiosk the phone's arrival (autodetect on the USB watcher's
+         * thread) loaded libgphoto2's abilities before the customer opens
+         * it; this driver has no USB watcher. */
         struct drv_errbuf de;
         if (!getenv("PK_BENCH_COLD_CAMLIBS"))
                 (void)drv_camera_warm(&de);
