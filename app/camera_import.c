@@ -3,7 +3,13 @@
  *
  * Invariants: files[] only grows (a reconnect appends photos taken meanwhile)
  * and is touched only by the import thread; files[i] is downloaded at most
- * once, to "p%06zu" of i, and fed right after its rename. `cam` is set and
+ * once, to "p%06zu" of i, and fed right after its rename; its preview, if
+ * any, is "v%06zu" of i, deleted once the full file is fed. Ingest ids follow
+ * the feed order, so the feed keeps file order: previews (and placeholders
+ * for the files between them) only for a prefix of files[], and never after
+ * a full file was fed as a new item (previews_closed); every file with a
+ * preview item is later fed in full or given up (app_ingest_feed_full), so
+ * no item stays a preview once the import is DONE. `cam` is set and
  * cleared under import_lock by the import thread only; other threads only
  * cancel it under that lock. Every wait is bounded or ends on stop.
  */

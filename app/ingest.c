@@ -10,6 +10,12 @@
  * A fed session (opts.fed: cameras) has no walker: app_ingest_feed() runs the
  * walker's per-file step (on_file) on the feeder's thread for each file the
  * caller finished downloading, and app_ingest_feed_done() the walk's end.
+ * Before a file is downloaded, app_ingest_feed_preview() may announce it with
+ * the camera's own preview (an item with `preview`, thumbnailed from the
+ * preview) or as a placeholder (no thumbnail); app_ingest_feed_full() later
+ * gives that item its full file under the same id and thumbnails it again
+ * (thumb_state_set_locked; a job running on the old file is dropped by
+ * `redo`). thumbs_done counts items whose thumbnail state is final, once.
  *
  * Files are opened only through app_walk_open() beneath root_fd, and handed to
  * image/ as /proc/self/fd/N: libvips re-opens exactly the file that was

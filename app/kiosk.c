@@ -3,7 +3,9 @@
  * Invariants:
  *  - photos[0..n_photos) is append-only while a source is open (the UI keys
  *    textures and grid rows by index): app/ingest's photos are published in
- *    batches, each newest first, by the walker thread (publish_locked), and
+ *    batches, each newest first, by the walker thread (publish_locked; a
+ *    camera's in feed order, a cell shown by the phone's preview is updated
+ *    in place when its file arrives: camera_photo_arrived_locked), and
  *    cleared only by source_stop / session end, after the ingest session's
  *    threads were joined; all under state_lock. Getters copy out under it.
  *  - Lock order: state_lock, then app/ingest's own lock (inside its calls),
