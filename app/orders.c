@@ -53,11 +53,6 @@ void app_orders_set_decode_pool(struct app_orders *o, struct app_decode_pool *po
                 o->pool = pool ? pool : o->own_pool;
 }
 
-/* Probe a customer photo in a decode helper (the kiosk's pool, else one of
- * our own started now). The file's SHA-256 is computed here, never taken
- * from the helper. Only a file that came from the store (`from_store`: a
- * spool copy that was probed when it went in) may still be probed in this
- * process, and only when no helper can be started at all. */
 /* The kiosk's pool, else one helper of our own started now. */
 static int need_pool(struct app_orders *o, struct img_errbuf *ie)
 {
@@ -70,6 +65,11 @@ static int need_pool(struct app_orders *o, struct img_errbuf *ie)
         return rc;
 }
 
+/* Probe a customer photo in a decode helper (the kiosk's pool, else one of
+ * our own started now). The file's SHA-256 is computed here, never taken
+ * from the helper. Only a file that came from the store (`from_store`: a
+ * spool copy that was probed when it went in) may still be probed in this
+ * process, and only when no helper can be started at all. */
 static int probe_photo(struct app_orders *o, const char *path, bool from_store,
                        struct img_probe *ret, struct img_errbuf *ie)
 {
