@@ -56,6 +56,11 @@ trap cleanup EXIT
 fail() {
         echo "FAIL: $*"
         for f in sync.log central.log; do [ -f "$tmp/$f" ] && { echo "--- $f (last 20 lines)"; tail -n 20 "$tmp/$f"; }; done
+        # where the outbox stands (attempts, next attempt, last error), the worker's threads
+        [ -f "$tmp/data/kiosk.db" ] && command -v sqlite3 >/dev/null &&
+                sqlite3 "file:$tmp/data/kiosk.db?mode=ro" "SELECT id, kind, state, attempts, next_attempt_at, last_error FROM outbox" 2>&1 | tail -n 10
+        [ -n "$spid" ] && [ -d "/proc/$spid" ] && for t in /proc/"$spid"/task/*; do
+                echo "sync worker thread $(cat "$t/comm"): $(cat "$t/wchan" 2>/dev/null)"; done
         exit 1
 }
 RANDOM=${PK_STRESS_SEED:-10}
@@ -210,10 +215,11 @@ t0=$(date +%s%N); store=""
 deadline=$(( $(date +%s) + drain_s ))
 while [ "$(date +%s)" -lt "$deadline" ]; do
         store=$(curl -s --max-time 2 "$url/admin/store" || true)
-        pending=$("$ctl" --data "$data" sync status | jq -r .pending)
         n=$(printf '%s' "$store" | jq --arg id "$order_id" '[.orders[]? | select(.order_id == $id)] | length' 2>/dev/null || echo 0)
-        [ "$n" -ge 1 ] && [ "$pending" = 0 ] && break
-        sleep 0.2
+        # the store is read only once HQ has the order (a reader every few ms
+        # is not what the worker meets on a kiosk)
+        if [ "$n" -ge 1 ] && [ "$("$ctl" --data "$data" sync status | jq -r .pending)" = 0 ]; then break; fi
+        sleep 0.3
 done
 wait_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 st=$("$ctl" --data "$data" sync status)
