@@ -30,6 +30,8 @@
 #include "app/ingest.h"
 #include "drivers/camera.h"
 
+#define APP_CAMERA_PREVIEW_PROBES 8 /* misses before a camera counts as offering none */
+
 struct cfile {
         char *folder, *name; /* device's raw names (transfer full); never paths here */
         int64_t mtime;
@@ -270,7 +272,12 @@ static void fetch_previews(struct app_camera_import *imp)
                       : imp->o.previews > 0 ? (size_t)imp->o.previews : APP_CAMERA_PREVIEWS;
         if (want > imp->n_files)
                 want = imp->n_files;
-        for (size_t i = 0; i < want && !imp->previews_closed && !imp->stop && !imp->left; i++) {
+        /* A camera that offers no preview for the first few newest photos
+         * offers none: stop asking (one round trip per photo on USB). */
+        unsigned misses = 0;
+        for (size_t i = 0; i < want && !imp->previews_closed && !imp->stop && !imp->left &&
+                           !(imp->p.previews == 0 && misses >= APP_CAMERA_PREVIEW_PROBES);
+             i++) {
                 struct cfile *f = &imp->files[i];
                 if (f->fetched || f->failed || f->has_id || f->preview_tried)
                         continue;
@@ -284,8 +291,10 @@ static void fetch_previews(struct app_camera_import *imp)
                     r == DRV_E_PERMISSION || r == DRV_E_IO)
                         break; /* the device, not this preview: not tried */
                 f->preview_tried = true;
-                if (r != 0)
+                if (r != 0) {
+                        misses++;
                         continue; /* none offered, too large: maybe a placeholder */
+                }
                 struct stat st;
                 if (stat(path, &st) == 0)
                         imp->preview_bytes += (uint64_t)st.st_size;
