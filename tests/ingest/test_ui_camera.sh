@@ -5,7 +5,10 @@
 # (the script's `camera` command, as the USB watcher reports one), the
 # screen shows the download's progress, the phone is unplugged mid-way
 # ("connect your phone again", the photos read so far can be shown), comes
-# back, and the grid shows every photo. Screenshots go to
+# back, and the grid shows every photo. A second phone's photos carry red
+# EXIF thumbnails (its previews): the grid comes up from them while the
+# downloads have barely begun (the screenshot is mostly red), and quitting
+# mid-download leaves nothing. Screenshots go to
 # $PK_BUILD_DIR/tests/ingest/screens/ as PNG for a person to look at (no
 # goldens: the photos are random noise). At the end no session folder is left.
 set -euo pipefail
@@ -53,6 +56,36 @@ for s in camera-reading camera-gone camera-grid; do
   [ -f "$out/$s.bmp" ] || { echo "FAIL: no screenshot $s"; exit 1; }
   convert "$out/$s.bmp" "$out/$s.png" && rm -f "$out/$s.bmp"
 done
+# The phone with previews: 26 photos, each with a red 96x96 EXIF thumbnail.
+card2=$tmp/phone2
+mkdir -p "$card2/DCIM/100APPLE"
+vips black "$tmp/red0.v" 96 96 --bands 3
+vips linear "$tmp/red0.v" "$tmp/red.jpg[Q=90]" "1 1 1" "220 20 20" --uchar
+exif --create-exif --insert-thumbnail="$tmp/red.jpg" -o "$tmp/base_th.jpg" "$tmp/base.jpg" >/dev/null
+for i in $(seq 10 35); do
+  cp "$tmp/base_th.jpg" "$card2/DCIM/100APPLE/IMG_00$i.JPG"
+  printf '%s' "$i" >> "$card2/DCIM/100APPLE/IMG_00$i.JPG"
+  touch -d "2024-04-01 10:$i:00" "$card2/DCIM/100APPLE/IMG_00$i.JPG"
+done
+# (No wait-idle: it waits for the whole download, 26 s here.)
+cat > "$tmp/previews.script" <<SCRIPT
+wait-screen attract
+tap start
+wait-screen source
+camera test:phone-2 disk:$card2 Directory Browse
+wait-screen grid
+wait 2000
+screenshot camera-previews
+say previews on the grid
+SCRIPT
+export PK_KIOSK_TEST_CAMERA_DELAY_MS=1000
+if ! timeout 100 "$bin" --size 1280x720 --script "$tmp/previews.script" --screenshot-dir "$out" >"$log" 2>&1; then
+  cat "$log"; echo "FAIL: printkiosk exited non-zero (previews)"; exit 1
+fi
+grep -q "script: previews on the grid" "$log" || { cat "$log"; echo "FAIL: no grid from the previews"; exit 1; }
+convert "$out/camera-previews.bmp" "$out/camera-previews.png" && rm -f "$out/camera-previews.bmp"
+red=$(convert "$out/camera-previews.png" -format '%[fx:mean.r-mean.g]' info:)
+awk -v r="$red" 'BEGIN{exit !(r > 0.1)}' || { echo "FAIL: the grid does not show the red previews (mean r-g $red)"; exit 1; }
 left=$(find "$tmp" -maxdepth 2 -name 's-*' | wc -l)
 [ "$left" -eq 0 ] || { echo "FAIL: $left session folder(s) left after quit"; find "$tmp"; exit 1; }
-echo "ok: phone read, unplugged, resumed; screenshots in $out"
+echo "ok: phone read, unplugged, resumed; a phone's previews fill the grid (mean r-g $red); screenshots in $out"
