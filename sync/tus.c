@@ -13,6 +13,7 @@
 #include "sync/fsutil.h"
 
 #define TUS_MAX_STEPS 64   /* recoveries (HEAD, new POST, resend) in one call */
+#define TUS_MAX_RESTARTS 2 /* new uploads after "complete without an asset id", per call */
 
 static void b64(const void *in, size_t n, char *out, size_t outsz)
 {
@@ -148,7 +149,7 @@ int sync_tus_upload(struct sync_http *h, const struct sync_tus_asset *a, size_t 
         char url[512] = "", id[128] = "";
         uint8_t *buf = NULL;
         int64_t offset = 0, max_steps;
-        int fd = -1, rc = -1, resends = 0;
+        int fd = -1, rc = -1, resends = 0, no_id = 0, restarts = 0;
         bool have_url = false, need_head = false;
 
         if (!h || !a || !a->path || !a->sha256 || strlen(a->sha256) != 64 || a->size < 1 || !a->kind ||
@@ -215,11 +216,25 @@ int sync_tus_upload(struct sync_http *h, const struct sync_tus_asset *a, size_t 
                         struct store_errbuf e;
                         int hrc;
 
-                        if (offset >= a->size) {  /* server says complete but gave no id: ask again */
-                                need_head = true;
-                                if (step > max_steps - TUS_MAX_STEPS / 2) {
-                                        outcome_set(out, SYNC_RETRY, 0, "upload: complete without asset id");
-                                        goto done;
+                        if (offset >= a->size) {
+                                /* Complete but no asset id (the contract
+                                 * puts X-Asset-Id on a complete upload's
+                                 * HEAD): ask once more, then give that
+                                 * upload up and POST again: the server
+                                 * answers 200 + id if it holds the sha256,
+                                 * else a new upload. Asking HEAD forever
+                                 * stalled the outbox behind a server that
+                                 * lost the asset in a crash. Bounded. */
+                                if (++no_id >= 2) {
+                                        if (++restarts > TUS_MAX_RESTARTS) {
+                                                outcome_set(out, SYNC_RETRY, 0, "upload: complete without asset id");
+                                                goto done;
+                                        }
+                                        no_id = 0;
+                                        forget(hk, a->sha256);
+                                        have_url = false;
+                                } else {
+                                        need_head = true;
                                 }
                                 continue;
                         }

@@ -327,15 +327,21 @@ static void tus_patch(struct pc_server *s, struct MHD_Connection *c, struct pc_r
                 goto out;
         }
         close(fd);
-        u.off += (int64_t)q->len;
-        pc_sql_run(pc_sql(s, "UPDATE uploads SET off = ?2 WHERE upload_id = ?1", "si", id, u.off));
         pc_stat(s, 'a', u.sha256, 0, 1);
-        if (u.off < u.length) {
+        if (u.off + (int64_t)q->len < u.length) {
+                u.off += (int64_t)q->len;
+                pc_sql_run(pc_sql(s, "UPDATE uploads SET off = ?2 WHERE upload_id = ?1", "si", id, u.off));
                 r->status = 204;
                 pc_reply_header(r, "Upload-Offset", "%lld", (long long)u.off);
                 goto out;
         }
-        /* Complete: the whole file must match the metadata's sha256. */
+        /* The last chunk. The whole file must match the metadata's sha256.
+         * A crash anywhere below leaves either the old offset with the
+         * upload file in place (the client's HEAD says resend the last
+         * chunk, which repeats these steps) or a complete upload with its
+         * asset: the offset reaches the length in the same transaction that
+         * records the asset, never before (a complete upload without an
+         * asset id was a server that lost its asset to a kill). */
         if (file_sha256(path, whole) < 0 || strcmp(whole, u.sha256) != 0) {
                 unlink(path);
                 pc_sql_run(pc_sql(s, "DELETE FROM uploads WHERE upload_id = ?1", "s", id));
@@ -344,15 +350,28 @@ static void tus_patch(struct pc_server *s, struct MHD_Connection *c, struct pc_r
                 goto out;
         }
         apath = pc_asset_path(s, u.sha256);
-        if (!apath || rename(path, apath) < 0 || fsync_dir(s->assets_dir) < 0) {
+        /* A link, not a rename: until the transaction commits, a resent last
+         * chunk still finds its upload file. EEXIST: the same bytes (the
+         * asset file is named by their sha256, checked above) from an
+         * earlier try or another upload. */
+        if (!apath || (link(path, apath) < 0 && errno != EEXIST) || fsync_dir(s->assets_dir) < 0) {
                 pc_reply_error(r, 500, "storage", "cannot store asset");
                 goto out;
         }
-        pc_sql_run(pc_sql(s,
-                          "INSERT OR IGNORE INTO assets(asset_id, sha256, size, kind, content_type)"
-                          " VALUES(?1, ?1, ?2, ?3, ?4)",
-                          "siss", u.sha256, u.length, u.kind, u.content_type));
-        pc_sql_run(pc_sql(s, "UPDATE uploads SET asset_id = ?2 WHERE upload_id = ?1", "ss", id, u.sha256));
+        u.off = u.length;
+        if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+            pc_sql_run(pc_sql(s,
+                              "INSERT OR IGNORE INTO assets(asset_id, sha256, size, kind, content_type)"
+                              " VALUES(?1, ?1, ?2, ?3, ?4)",
+                              "siss", u.sha256, u.length, u.kind, u.content_type)) != 0 ||
+            pc_sql_run(pc_sql(s, "UPDATE uploads SET off = ?2, asset_id = ?3 WHERE upload_id = ?1", "sis",
+                              id, u.off, u.sha256)) != 0 ||
+            sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+                sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+                pc_reply_error(r, 500, "storage", "cannot record asset");
+                goto out;
+        }
+        unlink(path);
         r->status = 204;
         pc_reply_header(r, "Upload-Offset", "%lld", (long long)u.off);
         pc_reply_header(r, "X-Asset-Id", "%s", u.sha256);

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "sync/backoff.h"
 #include "sync/central.h"
@@ -409,6 +410,37 @@ static void test_expired_upload_starts_a_new_one(void **state)
         faults(t, "[{\"route\":\"PATCH /v1/uploads/*\",\"p\":0.3,\"action\":\"status\",\"status\":410}]");
         start_worker(t, 1, true, 50000);
         drain(t, 100);
+        assert_int_equal(obx(t).dead, 0);
+        assert_exactly_once(t, 1, 0, 1);
+}
+
+/* HQ says an upload is complete but names no asset (a server that lost its
+ * asset row to a crash between the offset and the asset; the contract puts
+ * X-Asset-Id on every complete upload). The kiosk must not ask HEAD forever:
+ * it gives that upload up, POSTs again and the order still lands once. */
+static void test_complete_upload_without_asset_id_starts_a_new_one(void **state)
+{
+        struct t *t = *state;
+        char id[STORE_ID_SIZE];
+        assert_int_equal(sf_locked_order(t->s, t->spool, 330, 1, 120000, id), 0);
+        /* One whole-file PATCH, applied, then the connection is cut: the
+         * kiosk keeps the upload's URL for the next attempt. */
+        faults(t, "[{\"route\":\"PATCH /v1/uploads/*\",\"action\":\"drop-after\"}]");
+        start_worker(t, 1, true, 200000);
+        assert_int_equal(sync_worker_run_once(t->w, NULL, NULL), 0);
+        assert_int_equal(obx(t).pending, 1);
+        faults(t, "[]");
+        /* HQ loses the asset but keeps the upload complete. */
+        char db[1024];
+        snprintf(db, sizeof(db), "%s/central.db", pc_harness_data_dir(t->h));
+        sqlite3 *h = NULL;
+        assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+        sqlite3_busy_timeout(h, 5000);
+        assert_int_equal(sqlite3_exec(h, "UPDATE uploads SET asset_id = '' WHERE off = length;"
+                                         "DELETE FROM assets;", NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_changes(h), 1);
+        sqlite3_close(h);
+        drain(t, 20);
         assert_int_equal(obx(t).dead, 0);
         assert_exactly_once(t, 1, 0, 1);
 }
@@ -833,6 +865,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_upload_resumes_from_head_in_a_new_worker, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_chunk_checksum_mismatch_is_resent, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_expired_upload_starts_a_new_one, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_complete_upload_without_asset_id_starts_a_new_one, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_retry_after_on_503_and_429_is_honoured, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_network_5xx_and_408_back_off_and_open_the_circuit, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bad_signature_dead_letters_and_alerts_the_technician, setup, teardown),
