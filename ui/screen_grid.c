@@ -63,6 +63,16 @@ static void grid_fit(struct ui *ui, float cell)
         }
 }
 
+void ui_grid_photo_state(struct ui *ui, int index)
+{
+        struct app_kiosk_photo p;
+        if (!ui_texcache_is_preview(ui->tex, index) || app_kiosk_photo_get(ui->kiosk, index, &p) != 0 ||
+            p.downloading)
+                return;
+        ui_texcache_forget(ui->tex, index);
+        req_first = req_last = req_count = -1; /* ask again, this photo included */
+}
+
 bool ui_grid_prewarm(struct ui *ui)
 {
         if (ui->screen != UI_SCREEN_ATTRACT && ui->screen != UI_SCREEN_SOURCE &&
@@ -301,10 +311,18 @@ void ui_screen_grid(struct ui *ui)
                         if (p.unreadable || p.reinsert) {
                                 struct ui_rect b = {cr.x, cr.y + cr.h / 2 - ui_dp(ui, 30), cr.w, ui_dp(ui, 60)};
                                 ui_fill(ui, b, UI_WARN);
-                                ui_text(ui, p.unreadable ? _("Can't be read") : _("Reinsert card"), b, 24,
-                                        UI_ACCENT_FG, UI_CENTRE, true, false);
+                                ui_text(ui, p.unreadable ? _("Can't be read")
+                                            : p.downloading ? _("Reconnect phone") : _("Reinsert card"),
+                                        b, 24, UI_ACCENT_FG, UI_CENTRE, true, false);
+                        } else if (p.downloading) {
+                                /* the phone's own preview (or nothing yet)
+                                 * while the photo itself comes over: it
+                                 * cannot be chosen until it is here */
+                                struct ui_rect b = {cr.x, cr.y + cr.h - ui_dp(ui, 52), cr.w, ui_dp(ui, 52)};
+                                ui_fill(ui, b, UI_PANEL);
+                                ui_text(ui, _("Copying from phone..."), b, 22, UI_DIM, UI_CENTRE, false, false);
                         }
-                        if (ui_photo_low_res(ui, &p)) {
+                        if (!p.downloading && ui_photo_low_res(ui, &p)) {
                                 struct ui_rect b = {cr.x + ui_dp(ui, 8), cr.y + ui_dp(ui, 8), ui_dp(ui, 150), ui_dp(ui, 44)};
                                 ui_fill(ui, b, UI_WARN);
                                 ui_text(ui, _("Low res"), b, 24, UI_ACCENT_FG, UI_CENTRE, true, false);

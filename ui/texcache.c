@@ -61,6 +61,7 @@ struct ui_texcache {
         size_t max_bytes, bytes;
         int fit_px; /* > 0: scale up so the short side is this (grid cells) */
         uint8_t state[APP_KIOSK_MAX_PHOTOS];
+        uint8_t preview[APP_KIOSK_MAX_PHOTOS]; /* made from a phone's own preview */
         int slot[APP_KIOSK_MAX_PHOTOS]; /* entry index when T_TEX */
         struct entry *entries;          /* live textures, one per photo */
         int n_entries, cap_entries;
@@ -123,6 +124,7 @@ void ui_texcache_clear(struct ui_texcache *c)
                 free(c->queue[(c->q_head + i) % QUEUE_MAX].pixels);
         c->q_len = c->q_head = 0;
         memset(c->state, 0, sizeof(c->state));
+        memset(c->preview, 0, sizeof(c->preview));
 }
 
 struct ui_texcache *ui_texcache_free(struct ui_texcache *c)
@@ -197,6 +199,8 @@ int ui_texcache_drop_queued_outside(struct ui_texcache *c, int first, int last)
         return dropped;
 }
 
+static void drop_entry(struct ui_texcache *c, int victim);
+
 /* The least recently used texture goes to the pool. */
 static void evict_lru(struct ui_texcache *c)
 {
@@ -204,8 +208,13 @@ static void evict_lru(struct ui_texcache *c)
         for (int i = 0; i < c->n_entries; i++)
                 if (victim < 0 || c->entries[i].used < c->entries[victim].used)
                         victim = i;
-        if (victim < 0)
-                return;
+        if (victim >= 0)
+                drop_entry(c, victim);
+}
+
+/* Entry `victim`'s texture goes to the pool; its photo has none. */
+static void drop_entry(struct ui_texcache *c, int victim)
+{
         struct entry *e = &c->entries[victim];
         c->state[e->index] = T_NONE;
         pool_put(c, e->tex, e->w, e->h);
@@ -383,6 +392,38 @@ SDL_Texture *ui_texcache_get(struct ui_texcache *c, int index, int *ret_w, int *
 bool ui_texcache_known(struct ui_texcache *c, int index)
 {
         return valid(index) && c->state[index] != T_NONE;
+}
+
+void ui_texcache_set_preview(struct ui_texcache *c, int index, bool on)
+{
+        if (valid(index))
+                c->preview[index] = on;
+}
+
+bool ui_texcache_is_preview(struct ui_texcache *c, int index)
+{
+        return valid(index) && c->preview[index];
+}
+
+void ui_texcache_forget(struct ui_texcache *c, int index)
+{
+        if (!valid(index))
+                return;
+        if (c->state[index] == T_TEX) {
+                drop_entry(c, c->slot[index]);
+        } else if (c->state[index] == T_QUEUED) {
+                int kept = 0;
+                for (int i = 0; i < c->q_len; i++) {
+                        struct pending q = c->queue[(c->q_head + i) % QUEUE_MAX];
+                        if (q.index == index)
+                                free(q.pixels);
+                        else
+                                c->queue[(c->q_head + kept++) % QUEUE_MAX] = q;
+                }
+                c->q_len = kept;
+        }
+        c->state[index] = T_NONE;
+        c->preview[index] = 0;
 }
 
 void ui_texcache_mark_failed(struct ui_texcache *c, int index)

@@ -577,12 +577,20 @@ static void drain_bus(struct ui *ui)
                 case APP_MSG_QUIT:
                         ui->quit = true;
                         break;
-                case APP_MSG_THUMB_READY:
+                case APP_MSG_THUMB_READY: {
+                        struct app_kiosk_photo p;
+                        if (app_kiosk_photo_get(ui->kiosk, m.u.thumb.index, &p) == 0 && p.downloading &&
+                            !ui_texcache_known(ui->tex, m.u.thumb.index))
+                                ui_texcache_set_preview(ui->tex, m.u.thumb.index, true);
                         ui_texcache_offer(ui->tex, m.u.thumb.index, m.u.thumb.pixels,
                                           m.u.thumb.width, m.u.thumb.height, m.u.thumb.stride);
                         m.u.thumb.pixels = NULL; /* moved */
                         if ((int64_t)m.generation == ui->thumb_generation && ui->thumbs_outstanding > 0)
                                 ui->thumbs_outstanding--;
+                        break;
+                }
+                case APP_MSG_PHOTO_STATE:
+                        ui_grid_photo_state(ui, m.u.thumb.index);
                         break;
                 case APP_MSG_THUMB_FAILED:
                         ui_texcache_mark_failed(ui->tex, m.u.thumb.index);

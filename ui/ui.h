@@ -377,6 +377,13 @@ int ui_texcache_count(struct ui_texcache *c);
 int ui_texcache_queued(struct ui_texcache *c);
 void ui_texcache_mark_failed(struct ui_texcache *c, int index);
 bool ui_texcache_failed(struct ui_texcache *c, int index);
+/* A phone's photo shown by its own preview while its file downloads: when
+ * the file is in (APP_MSG_PHOTO_STATE, not downloading) its texture is
+ * forgotten and the photo's real thumbnail asked for. */
+void ui_texcache_set_preview(struct ui_texcache *c, int index, bool on);
+bool ui_texcache_is_preview(struct ui_texcache *c, int index);
+/* Drop photo index's texture or queued thumbnail (and its marks). */
+void ui_texcache_forget(struct ui_texcache *c, int index);
 
 /* script.c: --script FILE (synthetic input for tests and benchmarks) */
 struct ui_script *ui_script_load(const char *path, char *err, size_t errlen);
@@ -428,4 +435,7 @@ void ui_grid_reset(void);
  * the grid's cell and makes one pooled texture towards three screens of
  * cells. Returns true when it did something (the loop comes back soon). */
 bool ui_grid_prewarm(struct ui *ui);
+/* APP_MSG_PHOTO_STATE for a photo shown by its phone's preview that is now
+ * downloaded: forget the preview's texture and ask for the real thumbnail. */
+void ui_grid_photo_state(struct ui *ui, int index);
 int ui_grid_visible_cells(void); /* most cells drawn in one frame so far */

@@ -7,8 +7,8 @@
 # ("connect your phone again", the photos read so far can be shown), comes
 # back, and the grid shows every photo. A second phone's photos carry red
 # EXIF thumbnails (its previews): the grid comes up from them while the
-# downloads have barely begun (the screenshot is mostly red), and quitting
-# mid-download leaves nothing. Screenshots go to
+# downloads have barely begun (the screenshot is mostly red), and once every
+# file is in, the photos' own thumbnails replace them. Screenshots go to
 # $PK_BUILD_DIR/tests/ingest/screens/ as PNG for a person to look at (no
 # goldens: the photos are random noise). At the end no session folder is left.
 set -euo pipefail
@@ -67,7 +67,7 @@ for i in $(seq 10 35); do
   printf '%s' "$i" >> "$card2/DCIM/100APPLE/IMG_00$i.JPG"
   touch -d "2024-04-01 10:$i:00" "$card2/DCIM/100APPLE/IMG_00$i.JPG"
 done
-# (No wait-idle: it waits for the whole download, 26 s here.)
+# wait-idle waits for the whole download (26 s here) before the second screenshot.
 cat > "$tmp/previews.script" <<SCRIPT
 wait-screen attract
 tap start
@@ -77,6 +77,9 @@ wait-screen grid
 wait 2000
 screenshot camera-previews
 say previews on the grid
+wait-idle
+screenshot camera-downloaded
+say downloaded
 SCRIPT
 export PK_KIOSK_TEST_CAMERA_DELAY_MS=1000
 if ! timeout 100 "$bin" --size 1280x720 --script "$tmp/previews.script" --screenshot-dir "$out" >"$log" 2>&1; then
@@ -86,6 +89,13 @@ grep -q "script: previews on the grid" "$log" || { cat "$log"; echo "FAIL: no gr
 convert "$out/camera-previews.bmp" "$out/camera-previews.png" && rm -f "$out/camera-previews.bmp"
 red=$(convert "$out/camera-previews.png" -format '%[fx:mean.r-mean.g]' info:)
 awk -v r="$red" 'BEGIN{exit !(r > 0.1)}' || { echo "FAIL: the grid does not show the red previews (mean r-g $red)"; exit 1; }
+# Once every file is in, each cell shows the photo's own thumbnail, not the
+# phone's red preview (the grid forgets a preview's texture on the photo's
+# state change and asks again).
+grep -q "script: downloaded" "$log" || { cat "$log"; echo "FAIL: the download did not finish"; exit 1; }
+convert "$out/camera-downloaded.bmp" "$out/camera-downloaded.png" && rm -f "$out/camera-downloaded.bmp"
+red2=$(convert "$out/camera-downloaded.png" -format '%[fx:mean.r-mean.g]' info:)
+awk -v a="$red" -v b="$red2" 'BEGIN{exit !(b < a / 2)}' || { echo "FAIL: previews still on the grid after the download (mean r-g $red -> $red2)"; exit 1; }
 left=$(find "$tmp" -maxdepth 2 -name 's-*' | wc -l)
 [ "$left" -eq 0 ] || { echo "FAIL: $left session folder(s) left after quit"; find "$tmp"; exit 1; }
-echo "ok: phone read, unplugged, resumed; a phone's previews fill the grid (mean r-g $red); screenshots in $out"
+echo "ok: phone read, unplugged, resumed; a phone's previews fill the grid (mean r-g $red), its photos replace them ($red2); screenshots in $out"

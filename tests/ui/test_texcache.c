@@ -212,6 +212,35 @@ static void queued_thumbnails_outside_the_window_are_dropped(void **state)
         ui_texcache_free(c);
 }
 
+/* A phone's preview is forgotten, texture or queued, when the photo's own
+ * thumbnail is due; the others stay. */
+static void forgotten_preview_leaves_nothing_and_keeps_the_rest(void **state)
+{
+        (void)state;
+        struct ui_texcache *c = ui_texcache_new(64u << 20);
+        for (int i = 0; i < 4; i++) {
+                ui_texcache_set_preview(c, i, true);
+                ui_texcache_offer(c, i, smooth_rgb(8, 6, i), 8, 6, 24);
+        }
+        assert_int_equal(ui_texcache_upload(c, ren, 2, 100), 2); /* 0, 1 textures; 2, 3 queued */
+        ui_texcache_forget(c, 1);
+        ui_texcache_forget(c, 2);
+        assert_false(ui_texcache_known(c, 1));
+        assert_false(ui_texcache_known(c, 2));
+        assert_false(ui_texcache_is_preview(c, 1));
+        assert_true(ui_texcache_is_preview(c, 0));
+        assert_int_equal(ui_texcache_count(c), 1);
+        assert_int_equal(ui_texcache_queued(c), 1);
+        assert_non_null(ui_texcache_get(c, 0, NULL, NULL));
+        /* the real thumbnail is taken again, and the queued one still uploads */
+        ui_texcache_offer(c, 1, smooth_rgb(8, 6, 9), 8, 6, 24);
+        assert_int_equal(ui_texcache_upload(c, ren, 10, 100), 2);
+        assert_non_null(ui_texcache_get(c, 1, NULL, NULL));
+        assert_non_null(ui_texcache_get(c, 3, NULL, NULL));
+        assert_null(ui_texcache_get(c, 2, NULL, NULL));
+        ui_texcache_free(c);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -220,6 +249,7 @@ int main(void)
                 cmocka_unit_test(evicted_textures_are_reused_and_bytes_stay_bounded),
                 cmocka_unit_test(prewarm_fills_the_pool_to_its_count_then_uploads_create_nothing),
                 cmocka_unit_test(queued_thumbnails_outside_the_window_are_dropped),
+                cmocka_unit_test(forgotten_preview_leaves_nothing_and_keeps_the_rest),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
