@@ -353,24 +353,16 @@ int img_render_spec_init_from(const char *input_path, const struct img_probe *pr
         /* Source profile: embedded, else EXIF colour space, else sRGB assumed. */
         s->src_colour = probe->colour_source;
         if (probe->colour_source == IMG_COLOUR_ICC && !probe->is_cmyk && probe->bands >= 3) {
-                VipsImage *h = vips_image_new_from_file(input_path, "access",
-                                                        VIPS_ACCESS_SEQUENTIAL, NULL);
-                const void *icc = NULL;
-                size_t len = 0;
-                struct img_icc e;
-                if (!h || vips_image_get_blob(h, VIPS_META_ICC_NAME, &icc, &len)) {
-                        if (h)
-                                g_object_unref(h);
-                        rc = img__vips_fail(err, IMG_E_BAD_PROFILE, "embedded profile");
+                /* The probe identified the embedded profile (in the decode
+                 * helper, for a customer's photo) and hashed its bytes; the
+                 * render helper checks the same hash against the profile it
+                 * reads from the photo. The photo is not opened here: this
+                 * runs in the kiosk process. */
+                if (!is_hex64(probe->icc_sha256)) {
+                        rc = img_fail(err, IMG_E_BAD_PROFILE, "embedded profile not identified by the probe");
                         goto out;
                 }
-                rc = img_icc_from_memory(icc, len, false, &e, err);
-                if (!rc)
-                        snprintf(s->src_profile_sha256, sizeof(s->src_profile_sha256), "%s",
-                                 e.sha256);
-                g_object_unref(h);
-                if (rc)
-                        goto out;
+                snprintf(s->src_profile_sha256, sizeof(s->src_profile_sha256), "%s", probe->icc_sha256);
         } else {
                 bool adobe = probe->colour_source == IMG_COLOUR_EXIF &&
                              strstr(probe->colour_name, "Adobe") != NULL;
