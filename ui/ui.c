@@ -562,6 +562,17 @@ static void handle_event(struct ui *ui, const SDL_Event *ev)
  * arriving after a start over: each offer may free a 200 kB buffer) once took
  * 63 ms under ASan. What is left stays queued; dirty keeps the loop from
  * sleeping, so the next turn (<= 16 ms later) goes on where this one stopped. */
+/* A thumbnail answer (or failure) for a phone's photo still downloading is
+ * the phone's preview: marked, so the photo's own thumbnail replaces it
+ * (ui_grid_photo_state). */
+static void mark_preview(struct ui *ui, int index)
+{
+        struct app_kiosk_photo p;
+        if (!ui_texcache_known(ui->tex, index) && app_kiosk_photo_get(ui->kiosk, index, &p) == 0 &&
+            p.downloading)
+                ui_texcache_set_preview(ui->tex, index, true);
+}
+
 static void drain_bus(struct ui *ui)
 {
         struct app_msg m;
@@ -577,22 +588,19 @@ static void drain_bus(struct ui *ui)
                 case APP_MSG_QUIT:
                         ui->quit = true;
                         break;
-                case APP_MSG_THUMB_READY: {
-                        struct app_kiosk_photo p;
-                        if (app_kiosk_photo_get(ui->kiosk, m.u.thumb.index, &p) == 0 && p.downloading &&
-                            !ui_texcache_known(ui->tex, m.u.thumb.index))
-                                ui_texcache_set_preview(ui->tex, m.u.thumb.index, true);
+                case APP_MSG_THUMB_READY:
+                        mark_preview(ui, m.u.thumb.index);
                         ui_texcache_offer(ui->tex, m.u.thumb.index, m.u.thumb.pixels,
                                           m.u.thumb.width, m.u.thumb.height, m.u.thumb.stride);
                         m.u.thumb.pixels = NULL; /* moved */
                         if ((int64_t)m.generation == ui->thumb_generation && ui->thumbs_outstanding > 0)
                                 ui->thumbs_outstanding--;
                         break;
-                }
                 case APP_MSG_PHOTO_STATE:
                         ui_grid_photo_state(ui, m.u.thumb.index);
                         break;
                 case APP_MSG_THUMB_FAILED:
+                        mark_preview(ui, m.u.thumb.index); /* a refused preview: asked again with the file */
                         ui_texcache_mark_failed(ui->tex, m.u.thumb.index);
                         if ((int64_t)m.generation == ui->thumb_generation && ui->thumbs_outstanding > 0)
                                 ui->thumbs_outstanding--;

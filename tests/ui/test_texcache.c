@@ -238,6 +238,13 @@ static void forgotten_preview_leaves_nothing_and_keeps_the_rest(void **state)
         assert_non_null(ui_texcache_get(c, 1, NULL, NULL));
         assert_non_null(ui_texcache_get(c, 3, NULL, NULL));
         assert_null(ui_texcache_get(c, 2, NULL, NULL));
+        /* a refused preview is asked for again with the file */
+        ui_texcache_set_preview(c, 7, true);
+        ui_texcache_mark_failed(c, 7);
+        assert_true(ui_texcache_failed(c, 7));
+        ui_texcache_forget(c, 7);
+        assert_false(ui_texcache_failed(c, 7));
+        assert_false(ui_texcache_known(c, 7));
         ui_texcache_free(c);
 }
 
