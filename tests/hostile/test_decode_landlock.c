@@ -18,19 +18,8 @@
 #include "app/decode_pool.h"
 #include "image/probe.h"
 #include "image/thumb.h"
+#include "tests/hostile/decode_fixture.h"
 #include "tests/testutil.h"
-
-static struct app_decode_pool *pool_new(void)
-{
-        struct app_decode_config cfg = APP_DECODE_CONFIG_DEFAULT;
-        cfg.helpers = 1;
-        cfg.test_hooks = true;
-        struct app_decode_pool *p = NULL;
-        struct img_errbuf err = {{0}};
-        if (app_decode_pool_new(&cfg, &p, &err) != 0)
-                fail_msg("pool: %s", err.msg);
-        return p;
-}
 
 /* true when the helper runs under Landlock; prints why not otherwise */
 static bool landlock_in_force(struct app_decode_pool *p)
@@ -47,7 +36,7 @@ static bool landlock_in_force(struct app_decode_pool *p)
 static void sandboxed_helper_cannot_open_etc_passwd_or_list_root(void **state)
 {
         (void)state;
-        struct app_decode_pool *p = pool_new();
+        struct app_decode_pool *p = hostile_decode_pool(0);
         if (!landlock_in_force(p)) {
                 app_decode_pool_free(p);
                 skip();
@@ -64,7 +53,7 @@ static void sandboxed_helper_cannot_open_etc_passwd_or_list_root(void **state)
 static void sandboxed_helper_still_decodes_the_photos_it_is_handed(void **state)
 {
         (void)state;
-        struct app_decode_pool *p = pool_new();
+        struct app_decode_pool *p = hostile_decode_pool(0);
         bool ll = landlock_in_force(p);
         char *f = pk_test_strdupf("%s/corpus/srgb-icc.jpg", pk_test_build_dir());
         struct img_probe pool_pr, local_pr;
@@ -92,7 +81,7 @@ static void without_the_sandbox_the_same_hook_reads_etc_passwd(void **state)
 {
         (void)state;
         setenv("PK_DECODE_NO_SECCOMP", "1", 1);
-        struct app_decode_pool *p = pool_new();
+        struct app_decode_pool *p = hostile_decode_pool(0);
         struct img_errbuf err = {{0}};
         int rc = app_decode_test(p, (enum app_decode_test_op)APP_DECODE_TEST_READ_OUTSIDE, &err);
         unsetenv("PK_DECODE_NO_SECCOMP");

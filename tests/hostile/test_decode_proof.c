@@ -19,6 +19,7 @@
 #include "image/paper.h"
 #include "image/probe.h"
 #include "image/proof.h"
+#include "tests/hostile/decode_fixture.h"
 #include "tests/testutil.h"
 
 static char profiles[1024];
@@ -48,19 +49,6 @@ static struct img_proof_spec spec_of(int w, int h, int rotate, bool gamut)
         s.gamut_warning = gamut;
         s.profiles_dir = profiles;
         return s;
-}
-
-static struct app_decode_pool *pool_with(int timeout_ms)
-{
-        struct app_decode_config cfg = APP_DECODE_CONFIG_DEFAULT;
-        cfg.helpers = 1;
-        cfg.timeout_ms = timeout_ms;
-        cfg.test_hooks = true;
-        struct app_decode_pool *p = NULL;
-        struct img_errbuf err = {{0}};
-        if (app_decode_pool_new(&cfg, &p, &err) != 0)
-                fail_msg("pool: %s", err.msg);
-        return p;
 }
 
 /* Largest difference of any channel between two previews of equal size. */
@@ -127,7 +115,7 @@ static int compare(struct app_decode_pool *p, const char *name, const struct img
 static void rgb_photos_preview_the_same_in_the_helper_as_in_process(void **state)
 {
         (void)state;
-        struct app_decode_pool *p = pool_with(20000);
+        struct app_decode_pool *p = hostile_decode_pool(20000);
         struct img_paper glossy = paper_of("pk-glossy.icc", IMG_INTENT_PERCEPTUAL, true);
         struct img_paper lustre = paper_of("pk-lustre.icc", IMG_INTENT_RELATIVE, false);
         /* Embedded sRGB / Adobe / P3, EXIF Adobe, untagged, orientation,
@@ -157,7 +145,7 @@ static void grey_and_cmyk_previews_stay_within_two_levels(void **state)
         (void)state;
         /* The helper converts them with libvips' built-in sRGB profile, the
          * path entry point with profiles/sRGB.icc (proof.h). */
-        struct app_decode_pool *p = pool_with(20000);
+        struct app_decode_pool *p = hostile_decode_pool(20000);
         struct img_paper glossy = paper_of("pk-glossy.icc", IMG_INTENT_PERCEPTUAL, true);
         struct img_proof_spec s = spec_of(960, 720, 0, false);
         int g = compare(p, "grey.jpg", &glossy, &s);
@@ -188,7 +176,7 @@ static void good_preview(struct app_decode_pool *p)
 static void hostile_photos_cost_their_preview_and_the_pool_carries_on(void **state)
 {
         (void)state;
-        struct app_decode_pool *p = pool_with(10000);
+        struct app_decode_pool *p = hostile_decode_pool(10000);
         struct img_paper glossy = paper_of("pk-glossy.icc", IMG_INTENT_PERCEPTUAL, true);
         struct img_proof_spec s = spec_of(960, 720, 0, false);
         const char *names[] = {"truncated.jpg", "corrupt.jpg",   "bomb-30000.jpg", "empty.jpg",
@@ -213,7 +201,7 @@ static void crash_or_hang_while_proofing_costs_one_preview(void **state)
         (void)state;
         /* 6 s: the recovery preview includes starting a helper, which takes
          * seconds under ASan on a loaded machine. */
-        struct app_decode_pool *p = pool_with(6000);
+        struct app_decode_pool *p = hostile_decode_pool(6000);
         struct img_paper glossy = paper_of("pk-glossy.icc", IMG_INTENT_PERCEPTUAL, true);
         struct img_proof_spec s = spec_of(960, 720, 0, false);
         char *path = corpus_file("srgb-icc.jpg");
@@ -238,7 +226,7 @@ static void crash_or_hang_while_proofing_costs_one_preview(void **state)
 static void forged_preview_answers_are_refused(void **state)
 {
         (void)state;
-        struct app_decode_pool *p = pool_with(10000);
+        struct app_decode_pool *p = hostile_decode_pool(10000);
         struct img_paper glossy = paper_of("pk-glossy.icc", IMG_INTENT_PERCEPTUAL, true);
         struct img_proof_spec s = spec_of(960, 720, 90, false);
         char *path = corpus_file("srgb-icc.jpg");
@@ -266,7 +254,7 @@ static void forged_preview_answers_are_refused(void **state)
 static void bad_requests_are_refused_before_the_helper(void **state)
 {
         (void)state;
-        struct app_decode_pool *p = pool_with(10000);
+        struct app_decode_pool *p = hostile_decode_pool(10000);
         struct img_paper glossy = paper_of("pk-glossy.icc", IMG_INTENT_PERCEPTUAL, true);
         char *path = corpus_file("srgb-icc.jpg");
         struct img_pixels px = {0};

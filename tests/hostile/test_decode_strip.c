@@ -24,24 +24,12 @@
 #include "app/decode_pool.h"
 #include "app/strip_metadata.h"
 #include "image/probe.h"
+#include "tests/hostile/decode_fixture.h"
 #include "tests/testutil.h"
 
 #define CANARY "PKCANARY5521"
 
 static char *dir;
-
-static struct app_decode_pool *pool_with(int timeout_ms)
-{
-        struct app_decode_config cfg = APP_DECODE_CONFIG_DEFAULT;
-        cfg.helpers = 1;
-        cfg.timeout_ms = timeout_ms;
-        cfg.test_hooks = true;
-        struct app_decode_pool *p = NULL;
-        struct img_errbuf err = {{0}};
-        if (app_decode_pool_new(&cfg, &p, &err) != 0)
-                fail_msg("pool: %s", err.msg);
-        return p;
-}
 
 static int run(const char *cmd)
 {
@@ -117,7 +105,7 @@ static int both_ways(struct app_decode_pool *p, const char *in, const char *tag)
 static void every_corpus_file_strips_the_same_in_the_helper_as_in_process(void **state)
 {
         (void)state;
-        struct app_decode_pool *p = pool_with(20000);
+        struct app_decode_pool *p = hostile_decode_pool(20000);
         char *cdir = pk_test_strdupf("%s/corpus", pk_test_build_dir());
         DIR *d = opendir(cdir);
         assert_non_null(d);
@@ -173,7 +161,7 @@ static double pixel_diff(const char *a, const char *b)
 static void gps_and_owner_exif_gone_in_the_helper_same_pixels_same_bytes_as_in_process(void **state)
 {
         (void)state;
-        struct app_decode_pool *p = pool_with(20000);
+        struct app_decode_pool *p = hostile_decode_pool(20000);
         static const char *const names[] = {"srgb-icc.jpg", "orient-6.jpg", "alpha.png", "photo.webp",
                                             "photo.heic"};
         enum { N = sizeof(names) / sizeof(names[0]) };
@@ -236,7 +224,7 @@ static void gps_and_owner_exif_gone_in_the_helper_same_pixels_same_bytes_as_in_p
 static void crash_or_hang_mid_write_costs_the_photo_and_leaves_no_file(void **state)
 {
         (void)state;
-        struct app_decode_pool *p = pool_with(1500);
+        struct app_decode_pool *p = hostile_decode_pool(1500);
         char *in = pk_test_strdupf("%s/corpus/srgb-icc.jpg", pk_test_build_dir());
         struct {
                 enum app_decode_strip_fault how;
@@ -285,7 +273,7 @@ static void writing_past_the_file_size_limit_kills_the_helper(void **state)
         struct img_limits small = *img_get_limits(), saved = small;
         small.max_file_bytes = 4u << 20;
         assert_int_equal(img_init(NULL, &small), 0);
-        struct app_decode_pool *p = pool_with(20000);
+        struct app_decode_pool *p = hostile_decode_pool(20000);
         char *in = pk_test_strdupf("%s/corpus/srgb-icc.jpg", pk_test_build_dir());
         char *out = pk_test_strdupf("%s/flood.jpg", dir);
         struct img_errbuf err = {{0}};
@@ -305,7 +293,7 @@ static void writing_past_the_file_size_limit_kills_the_helper(void **state)
 static void bad_outputs_and_inputs_are_refused_before_the_helper(void **state)
 {
         (void)state;
-        struct app_decode_pool *p = pool_with(20000);
+        struct app_decode_pool *p = hostile_decode_pool(20000);
         char *in = pk_test_strdupf("%s/corpus/srgb-icc.jpg", pk_test_build_dir());
         char *other = pk_test_strdupf("%s/not-empty", dir);
         char *empty = pk_test_strdupf("%s/empty.jpg", dir);
